@@ -1,0 +1,127 @@
+"""The public API: ``GarbleDetector.from_pretrained(path).score(sentences)``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from detector.meta import ModelMeta
+from detector.segment import split_sentences
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "garble-minilm"
+
+
+@dataclass
+class SentenceScore:
+    """One sentence of an article: offsets into the text, calibrated score and flag."""
+
+    id: int
+    start: int
+    end: int
+    text: str
+    score: float
+    garbled: bool
+
+
+@dataclass
+class ArticleResult:
+    """Per-sentence scores of a text and its summary.
+
+    ``article_score`` is the mean sentence score: the expected fraction of garbled sentences.
+    """
+
+    sentences: list[SentenceScore]
+    threshold: float
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def n_flagged(self) -> int:
+        return sum(s.garbled for s in self.sentences)
+
+    @property
+    def flagged_fraction(self) -> float:
+        return self.n_flagged / self.n_sentences if self.sentences else 0.0
+
+    @property
+    def article_score(self) -> float:
+        return sum(s.score for s in self.sentences) / self.n_sentences if self.sentences else 0.0
+
+    def summary(self) -> dict:
+        """Return the article summary as a plain dict."""
+        return {
+            "sentences": self.n_sentences,
+            "flagged": self.n_flagged,
+            "flagged_fraction": round(self.flagged_fraction, 4),
+            "article_score": round(self.article_score, 4),
+            "threshold": self.threshold,
+        }
+
+
+class GarbleDetector:
+    """Scores English sentences for machine-translation or article-spinner garbling."""
+
+    def __init__(self, model, tokenizer, meta: ModelMeta, batch_size: int = 64) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None, **kwargs) -> GarbleDetector:
+        """Return a detector loaded from a model folder (default: the shipped model)."""
+        folder = Path(path or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR)
+        if not (folder / "meta.json").is_file():
+            raise FileNotFoundError(f"{folder} is not a model folder (no meta.json)")
+        meta = ModelMeta.load(folder)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
+        return cls(model, tokenizer, meta, **kwargs)
+
+    @property
+    def threshold(self) -> float:
+        return self.meta.threshold
+
+    def margins(self, sentences: list[str]) -> list[float]:
+        """Return the raw logit margin (garbled minus clean) of each sentence."""
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        out = [0.0] * len(sentences)
+        for k in range(0, len(order), self.batch_size):
+            idx = order[k : k + self.batch_size]
+            batch = self.tokenizer(
+                [sentences[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.meta.max_length,
+                return_tensors="pt",
+            )
+            with torch.inference_mode():
+                logits = self.model(**batch).logits
+            for i, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
+                out[i] = m
+        return out
+
+    def score(self, sentences: list[str]) -> list[float]:
+        """Return the calibrated probability that each sentence is garbled."""
+        return [self.meta.calibration.probability(m) for m in self.margins(list(sentences))]
+
+    def score_text(self, text: str, threshold: float | None = None) -> ArticleResult:
+        """Return per-sentence scores, offsets and flags of ``text`` and its summary."""
+        threshold = self.threshold if threshold is None else threshold
+        sentences = split_sentences(text)
+        scores = self.score([s.text for s in sentences])
+        rounded = [round(p, 4) for p in scores]
+        rows = [
+            SentenceScore(i + 1, s.start, s.end, s.text, p, p >= threshold)
+            for i, (s, p) in enumerate(zip(sentences, rounded, strict=True))
+        ]
+        return ArticleResult(rows, threshold)

@@ -1,0 +1,95 @@
+"""`garble`: score an article for machine-translation or article-spinner garbling."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from detector.textio import InputError, load_text
+
+logger = logging.getLogger("garble")
+
+FORMATS = ("table", "json", "jsonl")
+
+
+def _threshold(value: str) -> float:
+    t = float(value)
+    if not 0.0 <= t <= 1.0:
+        raise argparse.ArgumentTypeError("threshold must be in [0, 1]")
+    return t
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="garble", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    score = sub.add_parser("score", help="score each sentence of one article")
+    score.add_argument("path", help="text or HTML file, or - for stdin")
+    score.add_argument("--format", choices=FORMATS, default="table")
+    score.add_argument("--threshold", type=_threshold, help="override the model's threshold")
+    score.add_argument("--model", help="model folder (default: the shipped model)")
+    score.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    return parser
+
+
+def _score(args: argparse.Namespace) -> str:
+    from detector.api import GarbleDetector
+    from detector.language import non_english
+    from detector.render import to_json, to_jsonl, to_table
+
+    text, from_html = load_text(args.path)
+    if from_html:
+        logger.info("extracted %d characters of main text from HTML", len(text))
+    lang = non_english(text)
+    if lang:
+        print(
+            f"garble: warning: input looks like language '{lang}', not English; "
+            "scores are only meaningful for English",
+            file=sys.stderr,
+        )
+    try:
+        detector = GarbleDetector.from_pretrained(args.model)
+    except OSError as exc:
+        raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
+    result = detector.score_text(text, threshold=args.threshold)
+    if not result.sentences:
+        raise InputError(f"{args.path}: no sentences found")
+    if args.format == "json":
+        return to_json(result, detector.meta)
+    if args.format == "jsonl":
+        return to_jsonl(result)
+    return to_table(result, detector.meta)
+
+
+def _quiet_transformers(verbose: bool) -> None:
+    """Keep transformers' load-time progress bars and notices off stderr unless verbose."""
+    from transformers.utils import logging as hf_logging
+
+    if not verbose:
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = _parser().parse_args(argv)
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
+    _quiet_transformers(args.verbose)
+    try:
+        print(_score(args))
+    except BrokenPipeError:
+        return 0
+    except (InputError, OSError, ValueError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"garble: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

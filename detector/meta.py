@@ -1,0 +1,51 @@
+"""The metadata stored beside a model's weights (`meta.json`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+META_FILE = "meta.json"
+
+
+@dataclass
+class Calibration:
+    """Platt scaling of the logit margin: ``p = sigmoid(a * margin + b)``."""
+
+    method: str = "platt"
+    a: float = 1.0
+    b: float = 0.0
+
+    def probability(self, margin: float) -> float:
+        """Return the calibrated probability that a sentence with this margin is garbled."""
+        z = self.a * margin + self.b
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+@dataclass
+class ModelMeta:
+    """Everything needed to use and judge a model folder besides weights and tokenizer."""
+
+    name: str
+    version: str
+    labels: list[str] = field(default_factory=lambda: ["clean", "garbled"])
+    threshold: float = 0.5
+    calibration: Calibration = field(default_factory=Calibration)
+    max_length: int = 128
+    metrics: dict = field(default_factory=dict)
+    training_config: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+
+    def save(self, folder: str | Path) -> None:
+        """Write ``meta.json`` into ``folder``."""
+        text = json.dumps(asdict(self), indent=2, sort_keys=False)
+        (Path(folder) / META_FILE).write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ModelMeta:
+        """Return the metadata in ``folder/meta.json``."""
+        raw = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
+        raw["calibration"] = Calibration(**raw.get("calibration", {}))
+        return cls(**raw)

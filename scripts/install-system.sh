@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages garble-detector needs beyond Python: Apertium (real MT round trips), WordNet and
+# the OpenOffice thesaurus (spinner recipe). With --train also the extra clean-text sources of
+# configs/default.yaml (Python's HTML docs, Jane Austen's novels via R).
+set -euo pipefail
+packages=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng
+          wordnet-base mythes-en-us)
+if [[ "${1:-}" == "--train" ]]; then
+  packages+=(python3.11-doc r-cran-janeaustenr)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_=""; [[ $(id -u) -ne 0 ]] && sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,137 @@
+"""`garble score`: every output format, stdin, HTML, threshold override and bad input."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from detector.cli import main
+from tests.conftest import DATA, REPO
+
+ARTICLE = REPO / "examples" / "article.txt"
+KEYS = {"id", "start", "end", "text", "score", "garbled"}
+
+
+def run(capsys, *argv):
+    code = main(["score", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_table_lists_sentences_and_summary(tiny_model, capsys):
+    code, out, _ = run(capsys, ARTICLE, "--model", tiny_model)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["no.", "score", "flag", "text"]
+    assert lines[2].split()[0] == "1"
+    assert "15 sentences" in lines[-1] and "article score" in lines[-1]
+
+
+def test_json_has_model_article_and_offsets(tiny_model, capsys):
+    code, out, _ = run(capsys, ARTICLE, "--model", tiny_model, "--format", "json")
+    assert code == 0
+    payload = json.loads(out)
+    assert set(payload["model"]) == {"name", "version", "threshold"}
+    assert payload["article"]["sentences"] == len(payload["sentences"]) == 15
+    text = ARTICLE.read_text()
+    for s in payload["sentences"]:
+        assert set(s) == KEYS
+        assert text[s["start"] : s["end"]] == s["text"]
+        assert 0.0 <= s["score"] <= 1.0
+        assert s["garbled"] == (s["score"] >= payload["model"]["threshold"])
+
+
+def test_jsonl_one_sentence_per_line(tiny_model, capsys):
+    code, out, _ = run(capsys, ARTICLE, "--model", tiny_model, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.strip().splitlines()]
+    assert code == 0 and len(rows) == 15 and all(set(r) == KEYS for r in rows)
+
+
+def test_threshold_override(tiny_model, capsys):
+    _, out, _ = run(capsys, ARTICLE, "--model", tiny_model, "--format", "json", "--threshold", "0")
+    payload = json.loads(out)
+    assert payload["model"]["threshold"] == 0.0
+    assert all(s["garbled"] for s in payload["sentences"])
+
+
+def test_stdin(tiny_model, capsys, monkeypatch):
+    text = "The council met today. It approved the budget and the budget."
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code, out, _ = run(capsys, "-", "--model", tiny_model, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["text"] for r in rows] == text.replace("today. ", "today.\n").split(
+        "\n"
+    )
+
+
+def test_html_main_text_is_extracted(tiny_model, capsys):
+    code, out, _ = run(capsys, DATA / "article.html", "--model", tiny_model, "--format", "json")
+    texts = [s["text"] for s in json.loads(out)["sentences"]]
+    assert code == 0
+    assert (
+        "The central library reopened on Monday after eight months of repairs to its roof." in texts
+    )
+    assert not any("Copyright" in t or "Home" in t or "var x" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"", "input is empty"),
+        (b"  \n\t \n", "input is empty"),
+        (b"\x7fELF\x02\x01\x00\x00binary", "binary"),
+        (b"caf\xe9 au lait", "not valid UTF-8"),
+    ],
+)
+def test_bad_input_is_one_line_error(tmp_path, capsys, content, message):
+    path = tmp_path / "input.txt"
+    if content is not None:
+        path.write_bytes(content)
+    code, out, err = run(capsys, path)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("garble: error:") and message in err
+
+
+def test_directory_is_an_error(tmp_path, capsys):
+    code, _, err = run(capsys, tmp_path)
+    assert code == 1 and "is a directory" in err and err.count("\n") == 1
+
+
+def test_missing_model_is_an_error(tmp_path, capsys):
+    code, _, err = run(capsys, ARTICLE, "--model", tmp_path)
+    assert code == 1 and "no meta.json" in err and err.count("\n") == 1
+
+
+def test_non_english_warns_and_still_scores(tiny_model, tmp_path, capsys):
+    path = tmp_path / "de.txt"
+    path.write_text(
+        "Der Stadtrat hat am Dienstag den neuen Park genehmigt. Die Arbeiten beginnen bald."
+    )
+    code, out, err = run(capsys, path, "--model", tiny_model, "--format", "jsonl")
+    assert code == 0 and len(out.splitlines()) == 2
+    assert "warning" in err and "'de'" in err
+
+
+def test_console_script_end_to_end(tiny_model):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "detector.cli",
+            "score",
+            "-",
+            "--model",
+            str(tiny_model),
+            "--format",
+            "json",
+        ],
+        input=b"Rain is expected tomorrow. Roads may close.",
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["article"]["sentences"] == 2
+    assert proc.stderr == b""

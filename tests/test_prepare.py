@@ -1,0 +1,69 @@
+"""`garble-train prepare` on a tiny corpus: document splits, record fields, data card."""
+
+import json
+from pathlib import Path
+
+import pytest
+from datasets import load_from_disk
+
+from tests.conftest import tiny_config
+from training.prepare import GARBLING_RECIPES, prepare
+
+FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    config = tiny_config(tmp_path_factory.mktemp("prep"))
+    dsd = prepare(config)
+    return config, dsd
+
+
+def test_splits_are_by_document(prepared):
+    _, dsd = prepared
+    docs = {split: set(ds["doc_id"]) for split, ds in dsd.items()}
+    assert set(docs) == {"train", "dev", "test"}
+    assert all(docs.values())
+    assert not docs["train"] & docs["dev"]
+    assert not docs["train"] & docs["test"]
+    assert not docs["dev"] & docs["test"]
+
+
+def test_records_are_labelled_by_recipe(prepared):
+    _, dsd = prepared
+    for row in dsd["train"]:
+        assert set(row) == FIELDS
+        assert row["label"] == int(row["recipe"] in GARBLING_RECIPES)
+        if row["label"] == 1:
+            assert row["text"] != row["original"] and row["spans"]
+        for start, end in row["spans"]:
+            assert 0 <= start <= end <= len(row["text"])
+    recipes = {r for ds in dsd.values() for r in ds["recipe"]}
+    assert {"clean", "mt_round_trip"} <= recipes
+
+
+def test_each_garbled_row_keeps_its_clean_original(prepared):
+    _, dsd = prepared
+    for ds in dsd.values():
+        clean = {t for t, y in zip(ds["text"], ds["label"], strict=True) if y == 0}
+        garbled = [o for o, y in zip(ds["original"], ds["label"], strict=True) if y == 1]
+        assert all(o in clean for o in garbled)
+
+
+def test_saved_with_data_card_and_config(prepared):
+    config, dsd = prepared
+    out = Path(config.data.output_dir)
+    reloaded = load_from_disk(str(out))
+    assert reloaded["train"]["text"] == dsd["train"]["text"]
+    card = json.loads((out / "data_card.json").read_text())
+    assert card["train"]["rows"] == len(dsd["train"])
+    assert sum(card["dev"]["by_recipe"].values()) == len(dsd["dev"])
+    assert "## test" in (out / "data_card.md").read_text()
+    assert "tiny_corpus.jsonl" in (out / "config.yaml").read_text()
+
+
+def test_prepare_is_deterministic(prepared, tmp_path):
+    _, first = prepared
+    again = prepare(tiny_config(tmp_path))
+    assert again["train"]["text"] == first["train"]["text"]
+    assert again["test"]["recipe"] == first["test"]["recipe"]

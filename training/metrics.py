@@ -1,0 +1,43 @@
+"""Classification metrics, overall and per corruption recipe."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+
+def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:
+    """Return n, ROC-AUC, F1, precision, recall and false-positive rate at ``threshold``."""
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    pred = (s >= threshold).astype(int)
+    negatives = max(int((y == 0).sum()), 1)
+    out = {
+        "n": len(y),
+        "positives": int(y.sum()),
+        "roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "fpr": float(((pred == 1) & (y == 0)).sum() / negatives),
+    }
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def per_recipe_metrics(
+    recipes: Sequence[str], labels: Sequence[int], scores: Sequence[float], threshold: float
+) -> dict[str, dict]:
+    """Return metrics overall and for each garbling recipe against all clean rows."""
+    labels = list(labels)
+    out = {"all": binary_metrics(labels, scores, threshold)}
+    clean = [i for i, y in enumerate(labels) if y == 0]
+    for recipe in sorted({r for r, y in zip(recipes, labels, strict=True) if y == 1}):
+        idx = clean + [i for i, r in enumerate(recipes) if r == recipe and labels[i] == 1]
+        out[recipe] = binary_metrics([labels[i] for i in idx], [scores[i] for i in idx], threshold)
+    for recipe in sorted({r for r, y in zip(recipes, labels, strict=True) if y == 0}):
+        idx = [i for i, r in enumerate(recipes) if r == recipe]
+        flagged = sum(scores[i] >= threshold for i in idx)
+        out[f"{recipe} (clean)"] = {"n": len(idx), "fpr": round(flagged / len(idx), 4)}
+    return out

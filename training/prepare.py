@@ -1,0 +1,175 @@
+"""`garble-train prepare`: clean sentences -> corrupted, labelled, document-split DatasetDict."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from datasets import Dataset, DatasetDict
+
+from training.config import Config, DataConfig, save_config
+from training.recipes.base import Corruption
+from training.recipes.mt import round_trip_batch
+from training.sources import CleanSentence, load_source
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "dev", "test")
+GARBLING_RECIPES = ("mt_round_trip", "spinner", "mt_noise")
+_MT_CHUNK = 2000
+
+
+def assign_splits(
+    sentences: Sequence[CleanSentence], data: DataConfig, seed: int
+) -> dict[str, list[CleanSentence]]:
+    """Return the sentences split train/dev/test by document id (no document straddles)."""
+    docs = sorted({s.doc_id for s in sentences})
+    random.Random(seed).shuffle(docs)
+    n_dev, n_test = round(len(docs) * data.dev_fraction), round(len(docs) * data.test_fraction)
+    split_of = {d: "dev" for d in docs[:n_dev]}
+    split_of.update({d: "test" for d in docs[n_dev : n_dev + n_test]})
+    out: dict[str, list[CleanSentence]] = {name: [] for name in SPLITS}
+    for sent in sentences:
+        out[split_of.get(sent.doc_id, "train")].append(sent)
+    return out
+
+
+def _record(sent: CleanSentence, recipe: str, result: Corruption | None, detail: str = "") -> dict:
+    label = int(recipe in GARBLING_RECIPES)
+    text, spans = (result.text, result.spans) if result else (sent.text, [])
+    return {
+        "text": text,
+        "label": label,
+        "recipe": recipe,
+        "detail": detail,
+        "source": sent.source,
+        "domain": sent.domain,
+        "doc_id": sent.doc_id,
+        "spans": [list(s) for s in spans],
+        "original": sent.text,
+    }
+
+
+def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Callable]:
+    """Return the per-sentence recipe functions ``(sentence, rng) -> Corruption | None``."""
+    from training.recipes.negatives import hard_negative
+
+    recipes: dict[str, Callable] = {"hard_negative": hard_negative}
+    if data.recipes.get("spinner", 0) > 0 or data.recipes.get("mt_noise", 0) > 0:
+        from training.recipes.mt_noise import mt_noise
+        from training.recipes.spinner import spin
+        from training.recipes.thesaurus import Thesaurus
+
+        thesaurus = Thesaurus.load()
+        recipes["spinner"] = partial(
+            spin, thesaurus=thesaurus, rate=data.spinner.rate, min_subs=data.spinner.min_subs
+        )
+        recipes["mt_noise"] = partial(
+            mt_noise, donors=donors, synonyms=thesaurus.synonyms, max_ops=data.mt_noise.max_ops
+        )
+    return recipes
+
+
+def _round_trips(
+    jobs: list[tuple[CleanSentence, str]], data: DataConfig
+) -> list[Corruption | None]:
+    """Return the Apertium round trip of each (sentence, pivot) job, batched per pivot."""
+    results: list[Corruption | None] = [None] * len(jobs)
+    for pivot in sorted({p for _, p in jobs}):
+        idx = [i for i, (_, p) in enumerate(jobs) if p == pivot]
+        for k in range(0, len(idx), _MT_CHUNK):
+            chunk = idx[k : k + _MT_CHUNK]
+            texts = [jobs[i][0].text for i in chunk]
+            outs = round_trip_batch(texts, pivot, data.mt.min_changed_words)
+            for i, out in zip(chunk, outs, strict=True):
+                results[i] = out
+        logger.info("round trips via %s: %d sentences", pivot, len(idx))
+    return results
+
+
+def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -> list[dict]:
+    """Return labelled records for one split: each sentence becomes one recipe's output.
+
+    A garbling recipe that cannot apply (e.g. a trivial round trip) leaves the sentence clean.
+    With ``keep_original`` a garbled record also brings its clean original, so the model
+    learns the garbling rather than the topic.
+    """
+    names = sorted(data.recipes)
+    weights = [data.recipes[n] for n in names]
+    rngs = [random.Random(f"{seed}:{s.doc_id}:{s.text}") for s in sentences]
+    chosen = [rng.choices(names, weights)[0] for rng in rngs]
+    funcs = _sentence_recipes(data, [s.text for s in sentences])
+    mt_jobs = [
+        (i, rngs[i].choice(data.mt.pivots)) for i, c in enumerate(chosen) if c == "mt_round_trip"
+    ]
+    mt_out = dict(
+        zip(
+            [i for i, _ in mt_jobs],
+            _round_trips([(sentences[i], p) for i, p in mt_jobs], data),
+            strict=True,
+        )
+    )
+    pivot_of = dict(mt_jobs)
+    records: list[dict] = []
+    for i, (sent, recipe) in enumerate(zip(sentences, chosen, strict=True)):
+        result = mt_out[i] if recipe == "mt_round_trip" else None
+        if recipe in funcs:
+            result = funcs[recipe](sent.text, rngs[i])
+        if result is None and recipe != "clean":
+            recipe = "clean"
+        records.append(_record(sent, recipe, result, pivot_of.get(i, "")))
+        if data.keep_original and recipe in GARBLING_RECIPES:
+            records.append(_record(sent, "clean", None))
+    return records
+
+
+def data_card(dsd: DatasetDict) -> dict:
+    """Return counts per split x (recipe, source, domain, label)."""
+    card: dict = {}
+    for split, ds in dsd.items():
+        card[split] = {
+            "rows": len(ds),
+            **{
+                f"by_{k}": dict(sorted(Counter(ds[k]).items()))
+                for k in ("label", "recipe", "source", "domain")
+            },
+            "documents": len(set(ds["doc_id"])),
+        }
+    return card
+
+
+def _card_markdown(card: dict) -> str:
+    lines = ["# Data card", "", "Counts per split (generated by `garble-train prepare`).", ""]
+    for split, info in card.items():
+        lines += [f"## {split}: {info['rows']} rows, {info['documents']} documents", ""]
+        for key in ("by_label", "by_recipe", "by_source", "by_domain"):
+            lines.append(f"- {key[3:]}: " + ", ".join(f"{k}={v}" for k, v in info[key].items()))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def prepare(config: Config) -> DatasetDict:
+    """Build the labelled DatasetDict, save it with its data card and resolved config."""
+    data = config.data
+    sentences = [s for src in data.sources for s in load_source(src, config.seed)]
+    splits = assign_splits(sentences, data, config.seed)
+    dsd = DatasetDict(
+        {
+            name: Dataset.from_list(corrupt_split(rows, data, config.seed + k))
+            for k, (name, rows) in enumerate(splits.items())
+        }
+    )
+    dsd = DatasetDict({k: v.shuffle(seed=config.seed) for k, v in dsd.items()})
+    out = Path(data.output_dir)
+    dsd.save_to_disk(str(out))
+    card = data_card(dsd)
+    (out / "data_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    (out / "data_card.md").write_text(_card_markdown(card), encoding="utf-8")
+    save_config(config, out / "config.yaml")
+    logger.info("wrote %s (%s)", out, {k: len(v) for k, v in dsd.items()})
+    return dsd

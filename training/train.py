@@ -1,0 +1,137 @@
+"""`garble-train train`: fine-tune the encoder, calibrate on dev, write a model folder."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+from datasets import DatasetDict, load_from_disk
+from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+from detector.api import GarbleDetector
+from detector.meta import ModelMeta
+from training.calibrate import choose_threshold, fit_platt
+from training.card import model_card
+from training.config import Config, save_config
+from training.encoder import LABELS, load_encoder
+from training.metrics import per_recipe_metrics
+
+logger = logging.getLogger(__name__)
+
+_PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detector")
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _tokenize(dsd: DatasetDict, tokenizer, max_length: int) -> DatasetDict:
+    def encode(batch: dict) -> dict:
+        enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        enc["length"] = [len(ids) for ids in enc["input_ids"]]
+        return enc
+
+    keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length"}
+    dsd = dsd.map(encode, batched=True)
+    return dsd.remove_columns([c for c in dsd["train"].column_names if c not in keep])
+
+
+def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
+    """Fine-tune ``model`` in place on ``train_ds``; return the final training loss."""
+    t = config.train
+    args = TrainingArguments(
+        output_dir=workdir,
+        per_device_train_batch_size=t.batch_size,
+        num_train_epochs=t.epochs,
+        learning_rate=t.learning_rate,
+        weight_decay=t.weight_decay,
+        warmup_steps=t.warmup_ratio,
+        train_sampling_strategy="group_by_length",
+        save_strategy="no",
+        report_to="none",
+        logging_steps=50,
+        disable_tqdm=True,
+        use_cpu=not torch.cuda.is_available(),
+        seed=config.seed,
+        data_seed=config.seed,
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        data_collator=DataCollatorWithPadding(tokenizer),
+    )
+    return float(trainer.train().training_loss)
+
+
+def _evaluate(detector: GarbleDetector, split) -> tuple[list[float], list[int], list[str]]:
+    margins = detector.margins(list(split["text"]))
+    return margins, list(split["label"]), list(split["recipe"])
+
+
+def train(config: Config, data_dir: str | None = None) -> Path:
+    """Fine-tune, calibrate and threshold on dev, write and return the model folder."""
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    dsd = load_from_disk(data_dir or config.data.output_dir)
+    if config.train.max_train_examples:
+        n = min(config.train.max_train_examples, len(dsd["train"]))
+        dsd["train"] = dsd["train"].select(range(n))
+    model, tokenizer = load_encoder(config.model, config.seed)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        loss = _fit(
+            config,
+            model,
+            tokenizer,
+            _tokenize(dsd, tokenizer, config.model.max_length)["train"],
+            workdir,
+        )
+    train_seconds = time.perf_counter() - start
+    meta = ModelMeta(
+        name=config.name, version=config.version, labels=LABELS, max_length=config.model.max_length
+    )
+    detector = GarbleDetector(model, tokenizer, meta)
+    dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
+    meta.calibration = fit_platt(dev_m, dev_y)
+    dev_p = [meta.calibration.probability(m) for m in dev_m]
+    meta.threshold = choose_threshold(dev_p, dev_y, config.calibration.max_fpr)
+    test_m, test_y, test_r = _evaluate(detector, dsd["test"])
+    test_p = [meta.calibration.probability(m) for m in test_m]
+    meta.metrics = {
+        "dev": per_recipe_metrics(dev_r, dev_y, dev_p, meta.threshold),
+        "test": per_recipe_metrics(test_r, test_y, test_p, meta.threshold),
+        "training": {
+            "final_loss": round(loss, 4),
+            "seconds": round(train_seconds, 1),
+            "examples": len(dsd["train"]),
+        },
+    }
+    meta.training_config = config.model_dump()
+    meta.versions = _versions()
+    return save_model(config, model, tokenizer, meta)
+
+
+def save_model(config: Config, model, tokenizer, meta: ModelMeta) -> Path:
+    """Write weights (fp16 if configured), tokenizer, meta.json, config and model card."""
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.fp16_weights:
+        model = model.half()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    meta.save(out)
+    save_config(config, out / "train_config.yaml")
+    (out / "README.md").write_text(model_card(meta), encoding="utf-8")
+    logger.info("wrote model to %s (threshold %.4f)", out, meta.threshold)
+    return out
