@@ -1,0 +1,59 @@
+"""Threshold choice, Platt calibration and per-recipe metrics on hand-checked numbers."""
+
+import math
+import random
+
+import pytest
+
+from detector.meta import Calibration
+from training.calibrate import choose_threshold, fit_platt
+from training.metrics import binary_metrics, per_recipe_metrics
+
+
+def test_threshold_keeps_false_positive_rate_in_bounds():
+    rng = random.Random(0)
+    labels = [0] * 200 + [1] * 200
+    scores = [rng.random() * 0.7 for _ in range(200)] + [
+        0.3 + rng.random() * 0.7 for _ in range(200)
+    ]
+    for max_fpr in (0.0, 0.02, 0.05, 0.2):
+        t = choose_threshold(scores, labels, max_fpr)
+        fp = sum(s >= t for s, y in zip(scores, labels, strict=True) if y == 0)
+        assert fp <= max_fpr * 200
+
+
+def test_threshold_is_best_f1_when_classes_separate():
+    assert choose_threshold([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], 0.05) <= 0.8
+
+
+def test_platt_recovers_a_logistic_mapping():
+    rng = random.Random(1)
+    margins = [rng.uniform(-6, 6) for _ in range(4000)]
+    labels = [int(rng.random() < 1 / (1 + math.exp(-(0.5 * m - 1)))) for m in margins]
+    cal = fit_platt(margins, labels)
+    assert cal.a == pytest.approx(0.5, abs=0.1) and cal.b == pytest.approx(-1, abs=0.2)
+
+
+def test_calibration_probability_is_stable_at_extremes():
+    cal = Calibration("platt", 2.0, 0.0)
+    assert cal.probability(0) == 0.5
+    assert cal.probability(1000) == 1.0 and cal.probability(-1000) == 0.0
+
+
+def test_binary_metrics_by_hand():
+    # threshold 0.5: predictions 0,1,1,0 vs labels 0,0,1,1 -> tp=1 fp=1 fn=1
+    m = binary_metrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.4], 0.5)
+    assert m["precision"] == 0.5 and m["recall"] == 0.5 and m["f1"] == 0.5 and m["fpr"] == 0.5
+    assert m["roc_auc"] == 0.75  # 3 of 4 (pos, neg) pairs ordered correctly
+
+
+def test_per_recipe_metrics_compare_each_recipe_with_all_clean():
+    recipes = ["clean", "clean", "mt", "spin", "hard"]
+    labels = [0, 0, 1, 1, 0]
+    scores = [0.1, 0.2, 0.9, 0.15, 0.6]
+    m = per_recipe_metrics(recipes, labels, scores, 0.5)
+    assert m["mt"]["n"] == 4 and m["mt"]["roc_auc"] == 1.0
+    # 0.15 beats one of the three label-0 scores (0.1, 0.2, 0.6)
+    assert m["spin"]["roc_auc"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["hard (clean)"] == {"n": 1, "fpr": 1.0}
+    assert m["all"]["n"] == 5

@@ -1,0 +1,59 @@
+"""Integration tests with the shipped default model on sentences written for these tests."""
+
+import json
+
+import pytest
+
+from detector import GarbleDetector
+from detector.api import DEFAULT_MODEL_DIR
+
+GARBLED = [
+    # spun
+    "Counterfeit consciousness and profound neural organizations are utilized in enormous information investigation.",
+    "The patient was given a release rundown after the feline output ikon of his chest.",
+    # MT-like
+    "The government has developed a plan and a plan for the roads of the country and the roads.",
+    "Yesterday the minister it said that the prices they will go up in the next year of the month.",
+    "He was sold quickly at a lot of clients the company of the products new.",
+]
+CLEAN = [
+    "The city council approved the budget for next year on Tuesday evening.",
+    "Researchers at the university published their findings in a peer-reviewed journal.",
+    "Heavy rain is expected across the north of the country over the weekend.",
+    "She said the decision had been difficult but necessary.",
+    "The museum will reopen to visitors in March after a two-year renovation.",
+]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return GarbleDetector.from_pretrained()
+
+
+def test_shipped_folder_is_complete_and_small():
+    names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
+    assert {"model.safetensors", "tokenizer.json", "config.json", "meta.json", "README.md"} <= names
+    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir())
+    assert size <= 50 * 2**20
+    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
+    for recipe in ("mt_round_trip", "spinner", "mt_noise"):
+        assert meta["metrics"]["test"][recipe]["roc_auc"] > 0.8
+
+
+def test_garbled_sentences_are_flagged(detector):
+    scores = detector.score(GARBLED)
+    assert all(s >= detector.threshold for s in scores), list(zip(GARBLED, scores, strict=True))
+
+
+def test_clean_sentences_are_not_flagged(detector):
+    scores = detector.score(CLEAN)
+    assert all(s < detector.threshold for s in scores), list(zip(CLEAN, scores, strict=True))
+
+
+def test_example_article_flags_its_garbled_sentences(detector):
+    text = (DEFAULT_MODEL_DIR.parent.parent / "examples" / "article.txt").read_text()
+    result = detector.score_text(text)
+    flagged = {s.text for s in result.sentences if s.garbled}
+    assert any("votes and the votes" in t for t in flagged)
+    assert any("counterfeit consciousness" in t for t in flagged)
+    assert 0 < result.flagged_fraction < 0.6
