@@ -6,3 +6,5 @@ bash scripts/install-system.sh
 python3 -m pip install -q torch==2.13.0 -e ".[train,dev]"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 python3 -m pytest -q "$@"
+python3 -m ruff check .
+python3 -m ruff format --check .

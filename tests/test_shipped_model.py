@@ -9,7 +9,8 @@ from detector.api import DEFAULT_MODEL_DIR
 
 GARBLED = [
     # spun
-    "Counterfeit consciousness and profound neural organizations are utilized in enormous information investigation.",
+    "Counterfeit consciousness and profound neural organizations are utilized in enormous "
+    "information investigation.",
     "The patient was given a release rundown after the feline output ikon of his chest.",
     # MT-like
     "The government has developed a plan and a plan for the roads of the country and the roads.",

@@ -46,6 +46,13 @@ def _run(args: argparse.Namespace) -> None:
     logger.info("%s done in %.1f s", args.command, time.perf_counter() - start)
 
 
+def _quiet_progress_bars() -> None:
+    """Keep per-batch progress bars of datasets out of the logs (the Trainer logs loss)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -5,23 +5,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    f1_score,
+    matthews_corrcoef,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+
+
+def expected_calibration_error(
+    labels: Sequence[int], scores: Sequence[float], bins: int = 10
+) -> float:
+    """Return the ECE: the bin-weighted gap between mean score and fraction garbled."""
+    y = np.asarray(labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    which = np.minimum((s * bins).astype(int), bins - 1)
+    gaps = [
+        abs(s[which == b].mean() - y[which == b].mean()) * (which == b).sum()
+        for b in range(bins)
+        if (which == b).any()
+    ]
+    return float(sum(gaps) / max(len(y), 1))
 
 
 def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:
-    """Return n, ROC-AUC, F1, precision, recall and false-positive rate at ``threshold``."""
+    """Return n, ROC-AUC, average precision, and at ``threshold`` F1, precision, recall,
+    false-positive rate and MCC, plus the expected calibration error."""
     y = np.asarray(labels, dtype=int)
     s = np.asarray(scores, dtype=float)
     pred = (s >= threshold).astype(int)
     negatives = max(int((y == 0).sum()), 1)
+    both = 0 < y.sum() < len(y)
     out = {
         "n": len(y),
         "positives": int(y.sum()),
-        "roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
+        "roc_auc": float(roc_auc_score(y, s)) if both else None,
+        "average_precision": float(average_precision_score(y, s)) if both else None,
         "f1": float(f1_score(y, pred, zero_division=0)),
         "precision": float(precision_score(y, pred, zero_division=0)),
         "recall": float(recall_score(y, pred, zero_division=0)),
         "fpr": float(((pred == 1) & (y == 0)).sum() / negatives),
+        "mcc": float(matthews_corrcoef(y, pred)) if both else None,
+        "ece": expected_calibration_error(y, s),
     }
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 

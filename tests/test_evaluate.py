@@ -1,0 +1,77 @@
+"""`garble evaluate` on a tiny fixture whose metrics are computed by hand."""
+
+import json
+
+import pytest
+
+from training.evaluate import LabelledData, evaluate, read_labelled
+from training.report import write_plots, write_report
+
+ROWS = [
+    {"text": "a", "label": 0, "g": "x"},
+    {"text": "b", "label": 0, "g": "x"},
+    {"text": "c", "label": 1, "g": "x"},
+    {"text": "d", "label": 0, "g": "y"},
+    {"text": "e", "label": 1, "g": "y"},
+    {"text": "f", "label": 1, "g": "y"},
+]
+SCORES = {"a": 0.1, "b": 0.7, "c": 0.8, "d": 0.3, "e": 0.2, "f": 0.9}
+
+
+class FixedScorer:
+    threshold = 0.5
+
+    def score(self, texts):
+        return [SCORES[t] for t in texts]
+
+
+@pytest.fixture
+def data(tmp_path):
+    path = tmp_path / "fix.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    return read_labelled(path, group_by=["g"])
+
+
+def test_metrics_match_hand_computation(data):
+    results, _ = evaluate(data, {"fixed": FixedScorer()})
+    overall = results["fixed"]["groups"]["all"]
+    # at 0.5: predicted garbled b, c, f -> tp=2 (c, f), fp=1 (b), fn=1 (e), tn=2 (a, d)
+    assert overall["precision"] == pytest.approx(2 / 3, abs=1e-4)
+    assert overall["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert overall["f1"] == pytest.approx(2 / 3, abs=1e-4)
+    assert overall["fpr"] == pytest.approx(1 / 3, abs=1e-4)
+    # MCC = (tp*tn - fp*fn) / sqrt((tp+fp)(tp+fn)(tn+fp)(tn+fn)) = (4 - 1) / 9
+    assert overall["mcc"] == pytest.approx(1 / 3, abs=1e-4)
+    # positives 0.8, 0.2, 0.9 vs negatives 0.1, 0.7, 0.3: 7 of 9 pairs ordered
+    assert overall["roc_auc"] == pytest.approx(7 / 9, abs=1e-4)
+    # ECE, 10 bins, one row each: |0.1-0|+|0.7-0|+|0.8-1|+|0.3-0|+|0.2-1|+|0.9-1| over 6
+    assert overall["ece"] == pytest.approx(2.2 / 6, abs=1e-4)
+    group_x = results["fixed"]["groups"]["g=x"]
+    assert group_x["n"] == 3 and group_x["roc_auc"] == 1.0 and group_x["fpr"] == 0.5
+
+
+def test_plots_and_report_are_written(data, tmp_path):
+    results, scores = evaluate(data, {"fixed": FixedScorer()})
+    plots = write_plots(tmp_path, data.labels, scores)
+    report = write_report(tmp_path, "fix.jsonl", results, plots)
+    for p in plots:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = report.read_text()
+    assert "![roc](roc.png)" in text and "| g=y | fixed |" in text
+    assert json.loads((tmp_path / "metrics.json").read_text())["fixed"]["threshold"] == 0.5
+
+
+def test_bad_rows_name_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "a", "label": 0}\n{"text": "b"}\n')
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        read_labelled(path)
+    path.write_text('{"text": "a", "label": 3}\n')
+    with pytest.raises(ValueError, match="label must be 0 or 1"):
+        read_labelled(path)
+
+
+def test_overall_only_without_group_by():
+    data = LabelledData(["a", "c"], [0, 1], ["all", "all"])
+    results, _ = evaluate(data, {"fixed": FixedScorer()})
+    assert list(results["fixed"]["groups"]) == ["all"]

@@ -1,0 +1,94 @@
+"""`garble evaluate`: score a labelled JSONL with the model and baselines, per group and overall."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from training.metrics import binary_metrics
+
+logger = logging.getLogger(__name__)
+
+OVERALL = "all"
+
+
+class Scorer(Protocol):
+    """Anything that maps sentences to calibrated garbling probabilities, with a threshold."""
+
+    threshold: float
+
+    def score(self, texts: list[str]) -> list[float]: ...
+
+
+@dataclass
+class LabelledData:
+    """Texts, 0/1 labels (1 = garbled) and an optional group name per row."""
+
+    texts: list[str]
+    labels: list[int]
+    groups: list[str]
+
+
+def _group_key(row: dict, fields: Sequence[str]) -> str:
+    return " ".join(f"{f}={row.get(f)}" for f in fields) if fields else OVERALL
+
+
+def read_labelled(
+    path: str | Path,
+    text_field: str = "text",
+    label_field: str = "label",
+    group_by: Sequence[str] = (),
+) -> LabelledData:
+    """Return the rows of a labelled JSONL file; raise ValueError naming the first bad line."""
+    data = LabelledData([], [], [])
+    with open(path, encoding="utf-8") as f:
+        for no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, label = row[text_field], int(row[label_field])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"{path}:{no}: bad row ({type(exc).__name__}: {exc})") from exc
+            if label not in (0, 1) or not isinstance(text, str):
+                raise ValueError(f"{path}:{no}: label must be 0 or 1 and text a string")
+            data.texts.append(text)
+            data.labels.append(label)
+            data.groups.append(_group_key(row, group_by))
+    if not data.texts:
+        raise ValueError(f"{path}: no rows")
+    return data
+
+
+def metrics_by_group(
+    data: LabelledData, scores: Sequence[float], threshold: float
+) -> dict[str, dict]:
+    """Return metrics for each group (sorted) and for all rows together."""
+    out: dict[str, dict] = {}
+    for group in sorted(set(data.groups) - {OVERALL}):
+        idx = [i for i, g in enumerate(data.groups) if g == group]
+        out[group] = binary_metrics(
+            [data.labels[i] for i in idx], [scores[i] for i in idx], threshold
+        )
+    out[OVERALL] = binary_metrics(data.labels, scores, threshold)
+    return out
+
+
+def evaluate(
+    data: LabelledData, scorers: Mapping[str, Scorer]
+) -> tuple[dict, dict[str, list[float]]]:
+    """Return ``{scorer: {group: metrics}}`` and each scorer's scores, on the same rows."""
+    results, all_scores = {}, {}
+    for name, scorer in scorers.items():
+        logger.info("scoring %d rows with %s", len(data.texts), name)
+        scores = scorer.score(data.texts)
+        all_scores[name] = scores
+        results[name] = {
+            "threshold": scorer.threshold,
+            "groups": metrics_by_group(data, scores, scorer.threshold),
+        }
+    return results, all_scores
