@@ -88,6 +88,10 @@ class GarbleDetector:
         return cls(model, tokenizer, meta, **kwargs)
 
     @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
     def threshold(self) -> float:
         return self.meta.threshold
 

@@ -64,7 +64,7 @@ def test_plots_and_report_are_written(data, tmp_path):
 def test_bad_rows_name_the_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "a", "label": 0}\n{"text": "b"}\n')
-    with pytest.raises(ValueError, match="bad.jsonl:2"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
         read_labelled(path)
     path.write_text('{"text": "a", "label": 3}\n')
     with pytest.raises(ValueError, match="label must be 0 or 1"):

@@ -37,3 +37,12 @@ def choose_threshold(scores: Sequence[float], labels: Sequence[int], max_fpr: fl
         if f1 > best_f1:
             best, best_f1 = float(t), f1
     return best
+
+
+def calibrate(
+    margins: Sequence[float], labels: Sequence[int], max_fpr: float
+) -> tuple[Calibration, float]:
+    """Return the Platt calibration of dev margins and the threshold chosen on those dev rows."""
+    calibration = fit_platt(margins, labels)
+    probs = [calibration.probability(m) for m in margins]
+    return calibration, choose_threshold(probs, labels, max_fpr)

@@ -26,10 +26,45 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_)
         cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
         cmd.add_argument("--output", help="override the config's output folder")
+    _add_baselines_parser(sub)
     return parser
 
 
+def _add_baselines_parser(sub) -> None:
+    """Add `baselines`: fit, calibrate on dev and save the TF-IDF and LM-perplexity baselines."""
+    cmd = sub.add_parser(
+        "baselines", help="fit the baselines, calibrate on dev, save their folders"
+    )
+    cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
+    cmd.add_argument(
+        "--only", nargs="+", choices=["tfidf", "perplexity"], help="fit only these baselines"
+    )
+    cmd.add_argument("--output", help="folder for the baseline folders (default models/baselines)")
+    cmd.add_argument(
+        "--max-dev", type=int, default=2000, help="dev rows to calibrate perplexity on (2000)"
+    )
+    cmd.add_argument("--max-test", type=int, help="test rows to evaluate perplexity on (all)")
+
+
+def _run_baselines(args: argparse.Namespace) -> None:
+    """Fit the chosen baselines and print the folder of each."""
+    from pathlib import Path
+
+    from training.baselines import BASELINES_DIR, KINDS
+    from training.baselines.fit import fit_baselines
+
+    config = load_config(args.config)
+    out = Path(args.output) if args.output else BASELINES_DIR
+    for path in fit_baselines(config, args.only or list(KINDS), out, args.max_dev, args.max_test):
+        print(path)
+
+
 def _run(args: argparse.Namespace) -> None:
+    if args.command == "baselines":
+        start = time.perf_counter()
+        _run_baselines(args)
+        logger.info("baselines done in %.1f s", time.perf_counter() - start)
+        return
     from training.prepare import prepare
     from training.train import train
 

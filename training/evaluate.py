@@ -7,21 +7,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from training.baselines import Scorer
 from training.metrics import binary_metrics
 
 logger = logging.getLogger(__name__)
 
 OVERALL = "all"
-
-
-class Scorer(Protocol):
-    """Anything that maps sentences to calibrated garbling probabilities, with a threshold."""
-
-    threshold: float
-
-    def score(self, texts: list[str]) -> list[float]: ...
 
 
 @dataclass

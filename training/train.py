@@ -14,7 +14,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
 from detector.meta import ModelMeta
-from training.calibrate import choose_threshold, fit_platt
+from training.calibrate import calibrate
 from training.card import model_card
 from training.config import Config, save_config
 from training.encoder import LABELS, load_encoder
@@ -103,9 +103,8 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     )
     detector = GarbleDetector(model, tokenizer, meta)
     dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
-    meta.calibration = fit_platt(dev_m, dev_y)
+    meta.calibration, meta.threshold = calibrate(dev_m, dev_y, config.calibration.max_fpr)
     dev_p = [meta.calibration.probability(m) for m in dev_m]
-    meta.threshold = choose_threshold(dev_p, dev_y, config.calibration.max_fpr)
     test_m, test_y, test_r = _evaluate(detector, dsd["test"])
     test_p = [meta.calibration.probability(m) for m in test_m]
     meta.metrics = {
