@@ -6,14 +6,14 @@ import json
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
 from training.config import Config, DataConfig, save_config
-from training.recipes.base import Corruption
+from training.recipes.base import Corruption, Recipe
 from training.recipes.mt import round_trip_batch
 from training.sources import CleanSentence, load_source
 
@@ -55,11 +55,11 @@ def _record(sent: CleanSentence, recipe: str, result: Corruption | None, detail:
     }
 
 
-def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Callable]:
+def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
     """Return the per-sentence recipe functions ``(sentence, rng) -> Corruption | None``."""
     from training.recipes.negatives import hard_negative
 
-    recipes: dict[str, Callable] = {"hard_negative": hard_negative}
+    recipes: dict[str, Recipe] = {"hard_negative": hard_negative}
     if data.recipes.get("spinner", 0) > 0 or data.recipes.get("mt_noise", 0) > 0:
         from training.recipes.mt_noise import mt_noise
         from training.recipes.spinner import spin

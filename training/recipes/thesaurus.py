@@ -386,10 +386,6 @@ class Thesaurus:
         """Return lower-cased expected phrase -> its real tortured phrases."""
         return self._phrases
 
-    def multiword_terms(self) -> frozenset[str]:
-        """Return the 2-3 word terms (lower case, space-separated) that may have synonyms."""
-        return self._multiword
-
     def is_multiword(self, term: str) -> bool:
         """Return whether ``term`` (lower case, space-separated) is a known multiword term."""
         return term in self._multiword
