@@ -6,7 +6,7 @@ import yaml
 
 from detector.meta import ModelMeta
 
-_COLUMNS = ("n", "roc_auc", "f1", "precision", "recall", "fpr")
+_COLUMNS = ("n", "roc_auc", "average_precision", "f1", "precision", "recall", "fpr", "ece")
 
 
 def _table(metrics: dict[str, dict]) -> list[str]:
