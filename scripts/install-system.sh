@@ -4,7 +4,7 @@
 # configs/default.yaml (Python's HTML docs, Jane Austen's novels via R).
 set -euo pipefail
 packages=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng
-          wordnet-base mythes-en-us)
+          wordnet-base wordnet-sense-index mythes-en-us)
 if [[ "${1:-}" == "--train" ]]; then
   packages+=(python3.11-doc r-cran-janeaustenr)
 fi
