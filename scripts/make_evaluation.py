@@ -25,6 +25,20 @@ from training.report import table, write_plots
 logger = logging.getLogger("make_evaluation")
 
 
+class CachedScorer:
+    """Wraps a scorer so that a sentence shared by several sets is scored once."""
+
+    def __init__(self, scorer) -> None:
+        self.scorer = scorer
+        self.threshold = scorer.threshold
+        self.cache: dict[str, float] = {}
+
+    def score(self, texts: list[str]) -> list[float]:
+        missing = sorted(set(texts) - set(self.cache))
+        self.cache.update(zip(missing, self.scorer.score(missing), strict=True))
+        return [self.cache[t] for t in texts]
+
+
 def mt_subset(row: dict) -> str:
     """Return the subset of an mt_vs_human row named in the evaluation plan."""
     if str(row.get("testset", "")).startswith("WMT21 TED"):
@@ -77,8 +91,10 @@ def main() -> None:
     parser.add_argument("--out", default="docs")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    scorers = {"garble-detector": GarbleDetector.from_pretrained(args.model)}
-    scorers.update({b: load_scorer(b) for b in args.baseline or ["tfidf", "perplexity"]})
+    scorers = {"garble-detector": CachedScorer(GarbleDetector.from_pretrained(args.model))}
+    scorers.update(
+        {b: CachedScorer(load_scorer(b)) for b in args.baseline or ["tfidf", "perplexity"]}
+    )
     out = Path(args.out)
     plots_dir = out / "evaluation"
     plots_dir.mkdir(parents=True, exist_ok=True)
