@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ def read_bytes(path: str) -> bytes:
 
 def decode(data: bytes, name: str) -> str:
     """Return ``data`` as text; reject binary and non-UTF-8 input."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(f"{name}: UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
     if b"\x00" in data[:8192]:
         raise InputError(f"{name}: looks like a binary file, expected UTF-8 text or HTML")
     try:

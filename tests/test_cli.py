@@ -84,6 +84,7 @@ def test_html_main_text_is_extracted(tiny_model, capsys):
         (b"  \n\t \n", "input is empty"),
         (b"\x7fELF\x02\x01\x00\x00binary", "binary"),
         (b"caf\xe9 au lait", "not valid UTF-8"),
+        ("Rain fell.".encode("utf-16"), "UTF-16"),
     ],
 )
 def test_bad_input_is_one_line_error(tmp_path, capsys, content, message):
