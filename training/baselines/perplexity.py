@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -16,6 +15,7 @@ import torch.nn.functional as F
 from detector.meta import Calibration
 from training.baselines import read_meta, write_meta
 from training.calibrate import calibrate
+from training.versions import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +35,6 @@ def find_gguf(package: str = PACKAGE) -> Path:
     if not files:
         raise FileNotFoundError(f"package {package!r} ships no .gguf file under {folder}")
     return files[0]
-
-
-def package_version(package: str) -> str:
-    """Return the installed version of ``package``, or "not installed"."""
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def load_lm(package: str = PACKAGE, gguf_file: str | None = None):
