@@ -76,18 +76,18 @@ def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
 
 
 def _round_trips(
-    jobs: list[tuple[CleanSentence, str]], data: DataConfig
-) -> list[Corruption | None]:
-    """Return the Apertium round trip of each (sentence, pivot) job, batched per pivot."""
-    results: list[Corruption | None] = [None] * len(jobs)
-    for pivot in sorted({p for _, p in jobs}):
-        idx = [i for i, (_, p) in enumerate(jobs) if p == pivot]
+    sentences: list[CleanSentence], pivot_of: dict[int, str], data: DataConfig
+) -> dict[int, Corruption | None]:
+    """Return the Apertium round trip of each sentence index in ``pivot_of``, batched by pivot."""
+    results: dict[int, Corruption | None] = {}
+    for pivot in sorted(set(pivot_of.values())):
+        idx = [i for i, p in pivot_of.items() if p == pivot]
         for k in range(0, len(idx), _MT_CHUNK):
             chunk = idx[k : k + _MT_CHUNK]
-            texts = [jobs[i][0].text for i in chunk]
-            outs = round_trip_batch(texts, pivot, data.mt.min_changed_words)
-            for i, out in zip(chunk, outs, strict=True):
-                results[i] = out
+            outs = round_trip_batch(
+                [sentences[i].text for i in chunk], pivot, data.mt.min_changed_words
+            )
+            results.update(zip(chunk, outs, strict=True))
         logger.info("round trips via %s: %d sentences", pivot, len(idx))
     return results
 
@@ -104,25 +104,16 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
     rngs = [random.Random(f"{seed}:{s.doc_id}:{s.text}") for s in sentences]
     chosen = [rng.choices(names, weights)[0] for rng in rngs]
     funcs = _sentence_recipes(data, [s.text for s in sentences])
-    mt_jobs = [
-        (i, rngs[i].choice(data.mt.pivots)) for i, c in enumerate(chosen) if c == "mt_round_trip"
-    ]
-    mt_out = dict(
-        zip(
-            [i for i, _ in mt_jobs],
-            _round_trips([(sentences[i], p) for i, p in mt_jobs], data),
-            strict=True,
-        )
-    )
-    pivot_of = dict(mt_jobs)
+    pivot_of = {
+        i: rngs[i].choice(data.mt.pivots) for i, c in enumerate(chosen) if c == "mt_round_trip"
+    }
+    mt_out = _round_trips(sentences, pivot_of, data)
     records: list[dict] = []
     for i, (sent, recipe) in enumerate(zip(sentences, chosen, strict=True)):
-        result = mt_out[i] if recipe == "mt_round_trip" else None
-        if recipe in funcs:
-            result = funcs[recipe](sent.text, rngs[i])
-        if result is None and recipe != "clean":
+        result = funcs[recipe](sent.text, rngs[i]) if recipe in funcs else mt_out.get(i)
+        if result is None:
             recipe = "clean"
-        records.append(_record(sent, recipe, result, pivot_of.get(i, "")))
+        records.append(_record(sent, recipe, result, pivot_of.get(i, "") if result else ""))
         if data.keep_original and recipe in GARBLING_RECIPES:
             records.append(_record(sent, "clean", None))
     return records
