@@ -39,6 +39,11 @@ class CachedScorer:
         return [self.cache[t] for t in texts]
 
 
+def _slug(name: str) -> str:
+    """Return a folder name for an evaluation set's plots."""
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+
+
 def mt_subset(row: dict) -> str:
     """Return the subset of an mt_vs_human row named in the evaluation plan."""
     if str(row.get("testset", "")).startswith("WMT21 TED"):
@@ -105,7 +110,7 @@ def main() -> None:
         logger.info("evaluating %s (%d rows)", name, len(data.texts))
         res, scores = evaluate(data, scorers)
         results[name] = res
-        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+        slug = _slug(name)
         (plots_dir / slug).mkdir(exist_ok=True)
         write_plots(plots_dir / slug, data.labels, scores)
     (plots_dir / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -126,7 +131,7 @@ def render(results: dict, scorers: dict) -> str:
         "",
     ]
     for name, res in results.items():
-        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+        slug = _slug(name)
         lines += [
             f"## {name}",
             "",

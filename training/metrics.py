@@ -15,19 +15,26 @@ from sklearn.metrics import (
 )
 
 
+def calibration_bins(
+    labels: Sequence[int], scores: Sequence[float], bins: int = 10
+) -> list[tuple[float, float, int]]:
+    """Return (mean score, fraction garbled, rows) for each non-empty equal-width score bin."""
+    y = np.asarray(labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    which = np.minimum((s * bins).astype(int), bins - 1)
+    return [
+        (float(s[which == b].mean()), float(y[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
+
+
 def expected_calibration_error(
     labels: Sequence[int], scores: Sequence[float], bins: int = 10
 ) -> float:
     """Return the ECE: the bin-weighted gap between mean score and fraction garbled."""
-    y = np.asarray(labels, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    which = np.minimum((s * bins).astype(int), bins - 1)
-    gaps = [
-        abs(s[which == b].mean() - y[which == b].mean()) * (which == b).sum()
-        for b in range(bins)
-        if (which == b).any()
-    ]
-    return float(sum(gaps) / max(len(y), 1))
+    gaps = [abs(s - y) * n for s, y, n in calibration_bins(labels, scores, bins)]
+    return float(sum(gaps) / max(len(labels), 1))
 
 
 def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:

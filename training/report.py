@@ -9,16 +9,22 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from training.metrics import calibration_bins
+
 COLUMNS = ("n", "roc_auc", "average_precision", "precision", "recall", "f1", "fpr", "mcc", "ece")
 
 
-def _figure():
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(5, 4.5), dpi=100)
+    return plt
+
+
+def _figure():
+    return _pyplot().subplots(figsize=(5, 4.5), dpi=100)
 
 
 def _save(fig, ax, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
@@ -26,7 +32,7 @@ def _save(fig, ax, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
-    fig.clear()
+    _pyplot().close(fig)
     return path
 
 
@@ -39,15 +45,8 @@ def write_plots(out: Path, labels: Sequence[int], scores: dict[str, list[float]]
         roc.plot(fpr, tpr, label=name)
         precision, recall, _ = precision_recall_curve(y, s)
         pr.plot(recall, precision, label=name)
-        s = np.asarray(s)
-        bins = np.minimum((s * 10).astype(int), 9)
-        present = [b for b in range(10) if (bins == b).any()]
-        rel.plot(
-            [s[bins == b].mean() for b in present],
-            [y[bins == b].mean() for b in present],
-            "o-",
-            label=name,
-        )
+        mean_score, frac_garbled, _ = zip(*calibration_bins(labels, s), strict=True)
+        rel.plot(mean_score, frac_garbled, "o-", label=name)
     roc.plot([0, 1], [0, 1], ":", color="grey")
     rel.plot([0, 1], [0, 1], ":", color="grey", label="perfect calibration")
     return [
