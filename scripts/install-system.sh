@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages garble-detector needs beyond Python: Apertium (real MT round trips), WordNet and
 # the OpenOffice thesaurus (spinner recipe). With --train also the extra clean-text sources of
-# configs/default.yaml (Python's HTML docs, Jane Austen's novels via R).
+# configs/default.yaml (Python's HTML docs, the Debian handbook, Jane Austen via R, Reuters news).
 set -euo pipefail
-packages=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng
+packages=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-hbs-eng apertium-spa-cat
           wordnet-base wordnet-sense-index mythes-en-us)
 if [[ "${1:-}" == "--train" ]]; then
-  packages+=(python3.11-doc r-cran-janeaustenr)
+  packages+=(python3.11-doc r-cran-janeaustenr r-cran-tm debian-handbook)
 fi
 missing=()
 for p in "${packages[@]}"; do

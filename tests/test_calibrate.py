@@ -6,7 +6,7 @@ import random
 import pytest
 
 from detector.meta import Calibration
-from training.calibrate import choose_threshold, fit_platt
+from training.calibrate import MIN_GROUP, choose_threshold, fit_platt
 from training.metrics import binary_metrics, per_recipe_metrics
 
 
@@ -24,6 +24,32 @@ def test_threshold_keeps_false_positive_rate_in_bounds():
 
 def test_threshold_is_best_f1_when_classes_separate():
     assert choose_threshold([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], 0.05) <= 0.8
+
+
+def test_per_register_threshold_caps_every_register():
+    # Register "a": clean scores 0.00..0.99; register "b": clean scores 0.50..0.99 (harder).
+    n = MIN_GROUP
+    a = [i / n for i in range(n)]
+    b = [0.5 + i / (2 * n) for i in range(n)]
+    scores = a + b + [0.995] * 10
+    labels = [0] * (2 * n) + [1] * 10
+    groups = ["a"] * n + ["b"] * n + ["pos"] * 10
+    pooled = choose_threshold(scores, labels, 0.02, rule="max_recall")
+    per_reg = choose_threshold(scores, labels, 0.02, groups, rule="max_recall")
+    # Pooled, 2 % of 200 clean rows = 4 may be flagged, all from "b"; per register only 2 of b.
+    assert pooled == pytest.approx(0.9801) and per_reg == pytest.approx(0.9851)
+    flagged_b = sum(s >= per_reg for s in b)
+    assert flagged_b == 2
+
+
+def test_small_registers_are_pooled():
+    n = MIN_GROUP // 2
+    scores = [i / n for i in range(n)] * 2
+    labels = [0] * (2 * n)
+    groups = ["x"] * n + ["y"] * n
+    assert choose_threshold(scores, labels, 0.02, groups, "max_recall") == choose_threshold(
+        scores, labels, 0.02, rule="max_recall"
+    )
 
 
 def test_platt_recovers_a_logistic_mapping():

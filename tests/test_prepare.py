@@ -7,7 +7,8 @@ import pytest
 from datasets import load_from_disk
 
 from tests.conftest import tiny_config
-from training.prepare import GARBLING_RECIPES, prepare
+from training.config import MTConfig
+from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, prepare
 
 FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
 
@@ -67,3 +68,25 @@ def test_prepare_is_deterministic(prepared, tmp_path):
     again = prepare(tiny_config(tmp_path))
     assert again["train"]["text"] == first["train"]["text"]
     assert again["test"]["recipe"] == first["test"]["recipe"]
+
+
+def test_unusual_sentences_are_rare_worded_or_long():
+    assert not is_unusual("The council approved the new park on Tuesday.")
+    assert is_unusual("The council approved the perspicacious plan on Tuesday.")
+    assert not is_unusual("Mr Okonkwo approved the plan.")  # capitalised names do not count
+    assert is_unusual(" ".join(["word"] * LONG_WORDS))
+
+
+def test_chained_and_partial_round_trips_are_recorded(tmp_path):
+    config = tiny_config(tmp_path)
+    mt = MTConfig(pivots=["spa"], chains=["spa>cat"], chain_fraction=0.5, partial_fraction=0.5)
+    data = config.data.model_copy(update={"mt": mt, "unusual_clean_boost": 2.0})
+    dsd = prepare(config.model_copy(update={"data": data}))
+    details = {
+        d
+        for ds in dsd.values()
+        for d, r in zip(ds["detail"], ds["recipe"], strict=True)
+        if r == "mt_round_trip"
+    }
+    assert {"spa", "spa>cat"} <= details
+    assert any(d.startswith("partial:") for d in details)

@@ -8,7 +8,10 @@ from training.recipes.mt import (
     PIVOT_MODES,
     changed_spans,
     changed_word_count,
+    clause_span,
     normalise_mt_output,
+    partial_round_trip_batch,
+    pivot_modes,
     round_trip_batch,
     round_trip_mt,
 )
@@ -62,3 +65,36 @@ def test_changed_spans_mark_replaced_words():
     src, out = "it was sold to many customers", "he was sold to a lot of clients"
     assert [out[s:e] for s, e in changed_spans(src, out)] == ["he", "a lot of clients"]
     assert changed_word_count(src, out) == 5
+
+
+def test_chained_pivot_goes_through_both_languages():
+    assert pivot_modes("spa>cat") == ["eng-spa", "spa-cat", "cat-eng"]
+    (out,) = round_trip_batch([SENTENCE], "spa>cat")
+    assert (
+        out.text
+        == "The company created a new product and he was sold hurriedly at a lot of customers."
+    )
+    with pytest.raises(ValueError, match="unknown pivot"):
+        pivot_modes("spa>xyz")
+
+
+def test_clause_span_picks_one_clause_of_several():
+    sentence = "After the war ended, the soldiers returned home and found their villages in ruins."
+    spans = {clause_span(sentence, random.Random(seed)) for seed in range(20)}
+    assert {sentence[a:b] for a, b in spans} == {
+        "After the war ended,",
+        "the soldiers returned home",
+        "and found their villages in ruins.",
+    }
+    assert clause_span("He sold the old car to his neighbour.", random.Random(0)) is None
+
+
+def test_partial_round_trip_changes_only_the_clause():
+    sentence = "The company created a new product, and it was sold quickly to many customers."
+    a, b = sentence.index("and"), len(sentence)
+    (out,) = partial_round_trip_batch([sentence], [(a, b)], "spa")
+    assert (
+        out.text
+        == "The company created a new product, and it was sold quickly to a lot of clients."
+    )
+    assert all(s >= a for s, _ in out.spans)

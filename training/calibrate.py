@@ -11,6 +11,8 @@ from sklearn.metrics import f1_score
 
 from detector.meta import Calibration
 
+MIN_GROUP = 100
+
 
 def fit_platt(margins: Sequence[float], labels: Sequence[int]) -> Calibration:
     """Return the Platt scaling that maps logit margins to calibrated probabilities."""
@@ -19,15 +21,51 @@ def fit_platt(margins: Sequence[float], labels: Sequence[int]) -> Calibration:
     return Calibration("platt", float(lr.coef_[0, 0]), float(lr.intercept_[0]))
 
 
-def choose_threshold(scores: Sequence[float], labels: Sequence[int], max_fpr: float) -> float:
-    """Return the threshold with the best F1 among those whose false-positive rate <= max_fpr."""
+def fpr_floor(clean_scores: Sequence[float], max_fpr: float) -> float:
+    """Return the lowest 4-decimal threshold that flags at most ``max_fpr`` of these scores."""
+    clean = np.sort(np.asarray(clean_scores, dtype=float))
+    k = int(np.floor(max_fpr * len(clean)))
+    return math.floor(clean[len(clean) - k - 1] * 1e4 + 1) / 1e4 if k < len(clean) else 0.0
+
+
+def register_floor(
+    scores: Sequence[float], labels: Sequence[int], groups: Sequence[str], max_fpr: float
+) -> float:
+    """Return the lowest threshold whose FPR is <= ``max_fpr`` on the clean rows of every group.
+
+    Groups (registers) with fewer than ``MIN_GROUP`` clean rows are pooled into one.
+    """
+    by_group: dict[str, list[float]] = {}
+    for s, y, g in zip(scores, labels, groups, strict=True):
+        if y == 0:
+            by_group.setdefault(g, []).append(s)
+    small = [g for g, v in by_group.items() if len(v) < MIN_GROUP]
+    pooled = [s for g in small for s in by_group.pop(g)]
+    if pooled:
+        by_group["(small registers)"] = pooled
+    return max(fpr_floor(v, max_fpr) for v in by_group.values())
+
+
+def choose_threshold(
+    scores: Sequence[float],
+    labels: Sequence[int],
+    max_fpr: float,
+    groups: Sequence[str] | None = None,
+    rule: str = "best_f1",
+) -> float:
+    """Return a threshold whose false-positive rate is <= ``max_fpr`` (in every group if given).
+
+    ``rule="max_recall"`` returns the lowest such threshold; ``"best_f1"`` the one above it
+    with the best F1.
+    """
     s = np.asarray(scores, dtype=float)
     y = np.asarray(labels, dtype=int)
-    clean = np.sort(s[y == 0])
-    # Scores are reported to 4 decimals: the lowest such threshold above the clean score that
-    # would otherwise push the false-positive rate past max_fpr.
-    k = int(np.floor(max_fpr * len(clean)))
-    floor = math.floor(clean[len(clean) - k - 1] * 1e4 + 1) / 1e4 if k < len(clean) else 0.0
+    if groups is None:
+        floor = fpr_floor(s[y == 0], max_fpr)
+    else:
+        floor = register_floor(scores, labels, groups, max_fpr)
+    if rule == "max_recall":
+        return floor
     candidates = np.unique(np.round(s[s >= floor], 4))
     best, best_f1 = floor, -1.0
     for t in [floor, *candidates[:: max(1, len(candidates) // 500)]]:
@@ -40,9 +78,13 @@ def choose_threshold(scores: Sequence[float], labels: Sequence[int], max_fpr: fl
 
 
 def calibrate(
-    margins: Sequence[float], labels: Sequence[int], max_fpr: float
+    margins: Sequence[float],
+    labels: Sequence[int],
+    max_fpr: float,
+    groups: Sequence[str] | None = None,
+    rule: str = "best_f1",
 ) -> tuple[Calibration, float]:
     """Return the Platt calibration of dev margins and the threshold chosen on those dev rows."""
     calibration = fit_platt(margins, labels)
     probs = [calibration.probability(m) for m in margins]
-    return calibration, choose_threshold(probs, labels, max_fpr)
+    return calibration, choose_threshold(probs, labels, max_fpr, groups, rule)

@@ -19,7 +19,7 @@ class SourceConfig(_Strict):
     """One source of clean English text."""
 
     name: str
-    kind: Literal["jsonl", "html_dir", "lines", "janeausten"] = "jsonl"
+    kind: Literal["jsonl", "html_dir", "lines", "janeausten", "reuters"] = "jsonl"
     path: str
     domain: str = "encyclopaedic"
     max_sentences: int | None = None
@@ -30,6 +30,11 @@ class SourceConfig(_Strict):
 class MTConfig(_Strict):
     pivots: list[str] = ["spa", "cat", "glg", "epo", "hbs"]
     min_changed_words: int = 2
+    # Pivot chains such as "spa>cat" (English -> Spanish -> Catalan -> English), the share of
+    # round trips that take a chain, and the share that translate only one clause.
+    chains: list[str] = []
+    chain_fraction: float = 0.0
+    partial_fraction: float = 0.0
 
 
 class SpinnerConfig(_Strict):
@@ -58,6 +63,9 @@ class DataConfig(_Strict):
         }
     )
     keep_original: bool = True
+    # Weight factor on "clean" for sentences with a rare lower-case word or many words, so that
+    # rare vocabulary and length are not cues for garbling (1.0: no boost).
+    unusual_clean_boost: float = 1.0
     mt: MTConfig = MTConfig()
     spinner: SpinnerConfig = SpinnerConfig()
     mt_noise: MTNoiseConfig = MTNoiseConfig()
@@ -93,6 +101,10 @@ class CalibrationConfig(_Strict):
     """Threshold choice on the dev split: best F1 whose false-positive rate stays in bounds."""
 
     max_fpr: float = 0.05
+    # per_register: the FPR cap holds on the clean dev rows of every register (domain) and on
+    # the hard negatives; rule: best F1 above the cap, or the lowest threshold (max recall).
+    per_register: bool = False
+    rule: Literal["best_f1", "max_recall"] = "best_f1"
 
 
 class Config(_Strict):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
-from training.config import Config, DataConfig, save_config
-from training.recipes.base import Corruption, Recipe
-from training.recipes.mt import round_trip_batch
+from training.config import Config, DataConfig, MTConfig, save_config
+from training.recipes.base import Corruption, Recipe, Span
+from training.recipes.mt import clause_span, partial_round_trip_batch, round_trip_batch
 from training.sources import CleanSentence, load_source
 
 logger = logging.getLogger(__name__)
@@ -75,21 +75,69 @@ def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
     return recipes
 
 
+def _mt_plan(sentence: str, rng: random.Random, mt: MTConfig) -> tuple[str, Span | None]:
+    """Return the pivot path of one round trip and the clause to translate (None: all of it)."""
+    spec = rng.choice(mt.pivots)
+    if mt.chains and rng.random() < mt.chain_fraction:
+        spec = rng.choice(mt.chains)
+    clause = clause_span(sentence, rng) if rng.random() < mt.partial_fraction else None
+    return spec, clause
+
+
 def _round_trips(
-    sentences: list[CleanSentence], pivot_of: dict[int, str], data: DataConfig
+    sentences: list[CleanSentence], plan: dict[int, tuple[str, Span | None]], data: DataConfig
 ) -> dict[int, Corruption | None]:
-    """Return the Apertium round trip of each sentence index in ``pivot_of``, batched by pivot."""
+    """Return the Apertium round trip of each planned sentence, batched by pivot path."""
     results: dict[int, Corruption | None] = {}
-    for pivot in sorted(set(pivot_of.values())):
-        idx = [i for i, p in pivot_of.items() if p == pivot]
+    for key in sorted({(spec, clause is not None) for spec, clause in plan.values()}):
+        idx = [i for i, (spec, clause) in plan.items() if (spec, clause is not None) == key]
         for k in range(0, len(idx), _MT_CHUNK):
             chunk = idx[k : k + _MT_CHUNK]
-            outs = round_trip_batch(
-                [sentences[i].text for i in chunk], pivot, data.mt.min_changed_words
-            )
+            texts = [sentences[i].text for i in chunk]
+            if key[1]:
+                spans = [plan[i][1] for i in chunk]
+                outs = partial_round_trip_batch(texts, spans, key[0])
+            else:
+                outs = round_trip_batch(texts, key[0], data.mt.min_changed_words)
             results.update(zip(chunk, outs, strict=True))
-        logger.info("round trips via %s: %d sentences", pivot, len(idx))
+        logger.info("round trips via %s (partial=%s): %d sentences", *key, len(idx))
     return results
+
+
+def _mt_detail(plan: tuple[str, Span | None]) -> str:
+    spec, clause = plan
+    return f"partial:{spec}" if clause else spec
+
+
+RARE_ZIPF = 3.0
+LONG_WORDS = 30
+
+
+def is_unusual(sentence: str) -> bool:
+    """Return True for a sentence with a rare lower-case word (wordfreq) or many words."""
+    from wordfreq import zipf_frequency
+
+    words = sentence.split()
+    lower = {w.strip(".,;:!?\"'()") for w in words if w[:1].islower()}
+    return len(words) >= LONG_WORDS or any(
+        w.isalpha() and zipf_frequency(w, "en") < RARE_ZIPF for w in lower
+    )
+
+
+def _choose_recipes(
+    sentences: list[CleanSentence], rngs: list[random.Random], data: DataConfig
+) -> list[str]:
+    """Return each sentence's recipe, drawn by weight; unusual sentences lean to clean."""
+    names = sorted(data.recipes)
+    weights = [data.recipes[n] for n in names]
+    boost = data.unusual_clean_boost
+    boosted = [data.recipes[n] * (boost if n == "clean" else 1.0) for n in names]
+    if data.unusual_clean_boost == 1.0:
+        return [rng.choices(names, weights)[0] for rng in rngs]
+    return [
+        rng.choices(names, boosted if is_unusual(s.text) else weights)[0]
+        for s, rng in zip(sentences, rngs, strict=True)
+    ]
 
 
 def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -> list[dict]:
@@ -99,21 +147,22 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
     With ``keep_original`` a garbled record also brings its clean original, so the model
     learns the garbling rather than the topic.
     """
-    names = sorted(data.recipes)
-    weights = [data.recipes[n] for n in names]
     rngs = [random.Random(f"{seed}:{s.doc_id}:{s.text}") for s in sentences]
-    chosen = [rng.choices(names, weights)[0] for rng in rngs]
+    chosen = _choose_recipes(sentences, rngs, data)
     funcs = _sentence_recipes(data, [s.text for s in sentences])
-    pivot_of = {
-        i: rngs[i].choice(data.mt.pivots) for i, c in enumerate(chosen) if c == "mt_round_trip"
+    plan = {
+        i: _mt_plan(sentences[i].text, rngs[i], data.mt)
+        for i, c in enumerate(chosen)
+        if c == "mt_round_trip"
     }
-    mt_out = _round_trips(sentences, pivot_of, data)
+    mt_out = _round_trips(sentences, plan, data)
     records: list[dict] = []
     for i, (sent, recipe) in enumerate(zip(sentences, chosen, strict=True)):
         result = funcs[recipe](sent.text, rngs[i]) if recipe in funcs else mt_out.get(i)
         if result is None:
             recipe = "clean"
-        records.append(_record(sent, recipe, result, pivot_of.get(i, "") if result else ""))
+        detail = _mt_detail(plan[i]) if result and i in plan else ""
+        records.append(_record(sent, recipe, result, detail))
         if data.keep_original and recipe in GARBLING_RECIPES:
             records.append(_record(sent, "clean", None))
     return records

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import logging
@@ -99,11 +100,25 @@ def _from_janeausten(cfg: SourceConfig) -> Iterator[tuple[str, str]]:
                 yield sent, f"{book}:{i // 40}"
 
 
+_REUTERS_BODY = re.compile(r"<BODY>(.*?)</BODY>", re.S)
+
+
+def _from_reuters(cfg: SourceConfig) -> Iterator[tuple[str, str]]:
+    """Reuters-21578 news stories (Debian's r-cran-tm), one document per XML file."""
+    root = Path(cfg.path)
+    for page in sorted(root.rglob("reut-*.xml")):
+        for body in _REUTERS_BODY.findall(page.read_text(encoding="utf-8", errors="replace")):
+            body = re.sub(r"\s*Reuter\s*(&#3;)?\s*$", "", html.unescape(body))
+            for sent in _prose_sentences(re.sub(r"\n {3,}", "\n\n", body)):
+                yield sent, str(page.relative_to(root))
+
+
 _READERS = {
     "jsonl": _from_jsonl,
     "html_dir": _from_html_dir,
     "lines": _from_lines,
     "janeausten": _from_janeausten,
+    "reuters": _from_reuters,
 }
 
 

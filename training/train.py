@@ -69,6 +69,14 @@ def _evaluate(detector: GarbleDetector, split) -> tuple[list[float], list[int], 
     return margins, list(split["label"]), list(split["recipe"])
 
 
+def registers(split) -> list[str]:
+    """Return each row's register for the threshold: its domain, or "hard_negative"."""
+    return [
+        r if r == "hard_negative" else d
+        for r, d in zip(split["recipe"], split["domain"], strict=False)
+    ]
+
+
 def train(config: Config, data_dir: str | None = None) -> Path:
     """Fine-tune, calibrate and threshold on dev, write and return the model folder."""
     if config.train.threads:
@@ -93,7 +101,9 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     )
     detector = GarbleDetector(model, tokenizer, meta)
     dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
-    meta.calibration, meta.threshold = calibrate(dev_m, dev_y, config.calibration.max_fpr)
+    cal = config.calibration
+    groups = registers(dsd["dev"]) if cal.per_register else None
+    meta.calibration, meta.threshold = calibrate(dev_m, dev_y, cal.max_fpr, groups, cal.rule)
     dev_p = [meta.calibration.probability(m) for m in dev_m]
     test_m, test_y, test_r = _evaluate(detector, dsd["test"])
     test_p = [meta.calibration.probability(m) for m in test_m]

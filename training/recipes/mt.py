@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import random
 import re
@@ -29,6 +30,9 @@ _ARTEFACTS = [
     (re.compile(r"[*#@](?=\w)"), ""),  # unknown-word marks, in case -u was not honoured
 ]
 _SPACES = re.compile(r"\s+")
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[,;:])\s+|\s+(?=(?:and|but|which|who|while|because|although|when|after|before)\s)"
+)
 
 
 class ApertiumError(RuntimeError):
@@ -82,23 +86,73 @@ def changed_word_count(source: str, target: str) -> int:
     return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
 
 
+def pivot_modes(spec: str) -> list[str]:
+    """Return the Apertium modes of a pivot path: ``"spa"`` or a chain such as ``"spa>cat"``.
+
+    ``"spa>cat"`` translates English -> Spanish -> Catalan -> English, as pivot-based MT does.
+    """
+    path = spec.split(">")
+    unknown = [p for p in path if p not in PIVOT_MODES]
+    if unknown:
+        raise ValueError(f"unknown pivot {unknown[0]!r}; known: {sorted(PIVOT_MODES)}")
+    hops = [f"{a}-{b}" for a, b in itertools.pairwise(path)]
+    return [PIVOT_MODES[path[0]][0], *hops, PIVOT_MODES[path[-1]][1]]
+
+
+def translate_round_trip(texts: Sequence[str], spec: str) -> list[str]:
+    """Return each text translated along the pivot path ``spec`` back into English."""
+    out = list(texts)
+    for mode in pivot_modes(spec):
+        out = _run_mode(mode, out)
+    return [normalise_mt_output(t) for t in out]
+
+
+def _garbled_or_none(source: str, out: str, min_changed_words: int) -> Corruption | None:
+    if changed_word_count(source, out) < min_changed_words:
+        return None
+    return Corruption(out, changed_spans(source, out))
+
+
 def round_trip_batch(
     sentences: Sequence[str], pivot: str, min_changed_words: int = 2
 ) -> list[Corruption | None]:
     """Return the round trip of each sentence through ``pivot``, or None where it is trivial.
 
-    A round trip that changes fewer than ``min_changed_words`` words is not garbled and is
-    dropped (None) rather than labelled positive.
+    ``pivot`` is a language or a chain (see :func:`pivot_modes`). A round trip that changes
+    fewer than ``min_changed_words`` words is not garbled and is dropped (None) rather than
+    labelled positive.
     """
-    to_mode, back_mode = PIVOT_MODES[pivot]
-    back = _run_mode(back_mode, _run_mode(to_mode, sentences))
-    results: list[Corruption | None] = []
-    for src, out in zip(sentences, back, strict=True):
-        out = normalise_mt_output(out)
-        if changed_word_count(src, out) < min_changed_words:
-            results.append(None)
-        else:
-            results.append(Corruption(out, changed_spans(src, out)))
+    outs = translate_round_trip(sentences, pivot)
+    return [_garbled_or_none(s, o, min_changed_words) for s, o in zip(sentences, outs, strict=True)]
+
+
+def clause_span(sentence: str, rng: random.Random, min_words: int = 4) -> Span | None:
+    """Return the span of one clause of ``sentence`` (picked by ``rng``), or None.
+
+    Clauses end at a comma, semicolon or colon, or before a conjunction; a sentence of one
+    clause has nothing to pick (translating it whole is the plain round trip).
+    """
+    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence)]
+    spans = [(a, a + len(sentence[a:b].rstrip())) for a, b in itertools.pairwise(bounds)]
+    spans = [(a, b) for a, b in spans if len(word_spans(sentence[a:b])) >= min_words]
+    return rng.choice(spans) if len(bounds) > 2 and spans else None
+
+
+def partial_round_trip_batch(
+    sentences: Sequence[str], spans: Sequence[Span], pivot: str, min_changed_words: int = 1
+) -> list[Corruption | None]:
+    """Round-trip only the given clause of each sentence and splice it back in.
+
+    Real MT often garbles one clause of an otherwise fine sentence; these positives teach the
+    model to look for local errors rather than at the sentence as a whole.
+    """
+    pieces = [s[a:b] for s, (a, b) in zip(sentences, spans, strict=True)]
+    clauses = translate_round_trip(pieces, pivot)
+    results = []
+    for sent, (a, b), clause in zip(sentences, spans, clauses, strict=True):
+        if sent[a : a + 1].islower():  # Apertium capitalises a clause it sees on its own
+            clause = clause[:1].lower() + clause[1:]
+        results.append(_garbled_or_none(sent, sent[:a] + clause + sent[b:], min_changed_words))
     return results
 
 
