@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import torch
@@ -117,6 +119,16 @@ class GarbleDetector:
     def score(self, sentences: list[str]) -> list[float]:
         """Return the calibrated probability that each sentence is garbled."""
         return [self.meta.calibration.probability(m) for m in self.margins(list(sentences))]
+
+    def score_stream(self, texts: Iterable[str], chunk_size: int = 2048) -> Iterator[float]:
+        """Yield the calibrated score of each text in input order, reading ``texts`` lazily.
+
+        ``texts`` is pulled ``chunk_size`` at a time and each chunk is scored like ``score()``
+        (sorted by length into batches of ``batch_size``), so memory is bounded by the chunk.
+        """
+        iterator = iter(texts)
+        while chunk := list(islice(iterator, chunk_size)):
+            yield from self.score(chunk)
 
     def score_text(self, text: str, threshold: float | None = None) -> ArticleResult:
         """Return per-sentence scores, offsets and flags of ``text`` and its summary."""

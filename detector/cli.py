@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+from detector.batch.cli import add_parser as add_batch_parser
+from detector.batch.cli import run as _batch
 from detector.textio import InputError, load_text
 
 logger = logging.getLogger("garble")
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--out", required=True, help="folder for metrics.json, plots and report.md")
     ev.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    add_batch_parser(sub, threshold=_threshold)
     return parser
 
 
@@ -117,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
     _quiet_transformers(args.verbose)
     try:
-        print(_evaluate(args) if args.command == "evaluate" else _score(args))
+        commands = {"score": _score, "evaluate": _evaluate, "batch": _batch}
+        print(commands[args.command](args))
     except BrokenPipeError:
         return 0
     except (InputError, OSError, ValueError) as exc:

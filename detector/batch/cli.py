@@ -1,0 +1,101 @@
+"""The ``garble batch`` subcommand: its arguments and the call into the engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+from detector.batch.run import DEFAULT_CHUNK_SIZE
+from detector.batch.units import DEFAULT_PREFIX, UNITS
+
+ENGINES = ("local",)
+
+DESCRIPTION = """Score a corpus. Every input row gets one output row (or one per sentence with
+--unit sentence) keeping its fields and adding garble_score and garble_flag; a row whose text
+is missing, not a string or empty gets garble_error instead. Output is written to
+OUTPUT.partial/ and committed chunk by chunk; a killed run continues with --resume."""
+
+
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return n
+
+
+def _one_line_error(message: str) -> NoReturn:
+    """Report a bad argument like any other batch error: one line, exit status 1."""
+    print(f"garble: error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float]) -> None:
+    """Add ``batch`` to the ``garble`` subcommands; ``threshold`` parses --threshold."""
+    p = sub.add_parser("batch", help="score a corpus of JSONL, CSV/TSV, Parquet or text files")
+    p.description = DESCRIPTION
+    p.error = _one_line_error
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="files, folders or globs: .jsonl .ndjson .csv .tsv .parquet .txt (+ .gz, .zst)",
+    )
+    p.add_argument("-o", "--output", required=True, help=".jsonl, .jsonl.gz, .jsonl.zst, .parquet")
+    p.add_argument("--text-field", default="text", help="field with the text (default: text)")
+    p.add_argument("--id-field", help="field with the row id (default: add garble_id FILE:N)")
+    p.add_argument("--unit", choices=UNITS, default="row", help="what is scored (default: row)")
+    p.add_argument("--keep-clean", metavar="PATH", help="also write the rows under the threshold")
+    p.add_argument("--drop", metavar="PATH", help="also write the rows at or above the threshold")
+    p.add_argument("--threshold", type=threshold, help="override the model's threshold")
+    p.add_argument("--prefix", default=DEFAULT_PREFIX, help="of the added fields (garble_)")
+    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--batch-size", type=_positive_int, help="sentences per model batch")
+    p.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=DEFAULT_CHUNK_SIZE,
+        help="input rows scored and committed together",
+    )
+    p.add_argument("--engine", choices=ENGINES, default="local")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    again.add_argument("--overwrite", action="store_true", help="start over, replace outputs")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="progress on stderr (default: when stderr is a terminal)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+
+def run(args: argparse.Namespace) -> str:
+    """Run ``garble batch``; return the summary line."""
+    from detector.batch.run import BatchJob, run_batch
+    from detector.batch.units import ScoreOptions
+    from detector.textio import InputError
+
+    def load():
+        from detector.api import GarbleDetector
+
+        kwargs = {"batch_size": args.batch_size} if args.batch_size else {}
+        try:
+            return GarbleDetector.from_pretrained(args.model, **kwargs)
+        except OSError as exc:
+            raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
+
+    options = ScoreOptions(args.unit, args.text_field, args.id_field, args.threshold, args.prefix)
+    job = BatchJob(
+        inputs=args.inputs,
+        output=Path(args.output),
+        options=options,
+        keep_clean=Path(args.keep_clean) if args.keep_clean else None,
+        drop=Path(args.drop) if args.drop else None,
+        chunk_size=args.chunk_size,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=sys.stderr.isatty() if args.progress is None else args.progress,
+    )
+    return run_batch(job, load).line()
