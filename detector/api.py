@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
+from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
+from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
 from detector.segment import split_sentences
 
@@ -72,22 +71,44 @@ class ArticleResult:
 class GarbleDetector:
     """Scores English sentences for machine-translation or article-spinner garbling."""
 
-    def __init__(self, model, tokenizer, meta: ModelMeta, batch_size: int = 64) -> None:
-        self.model = model.eval()
-        self.tokenizer = tokenizer
+    def __init__(
+        self, backend: Backend, encoder: BatchEncoder, meta: ModelMeta, batch_size: int = 64
+    ) -> None:
+        self.backend = backend
+        self.encoder = encoder
         self.meta = meta
         self.batch_size = batch_size
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, **kwargs) -> GarbleDetector:
-        """Return a detector loaded from a model folder (default: the shipped model)."""
+    def from_pretrained(
+        cls,
+        path: str | Path | None = None,
+        backend: str = DEFAULT_BACKEND,
+        threads: int | None = None,
+        **kwargs,
+    ) -> GarbleDetector:
+        """Return a detector loaded from a model folder (default: the shipped model).
+
+        ``backend`` is ``torch`` (fp32 weights) or ``onnx`` (the folder's int8 ONNX export);
+        ``threads`` defaults to the number of physical cores.
+        """
         folder = Path(path or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR)
         if not (folder / "meta.json").is_file():
             raise FileNotFoundError(f"{folder} is not a model folder (no meta.json)")
         meta = ModelMeta.load(folder)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
-        return cls(model, tokenizer, meta, **kwargs)
+        encoder = BatchEncoder.from_folder(folder, meta.max_length)
+        return cls(load_backend(backend, folder, threads), encoder, meta, **kwargs)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, meta: ModelMeta, **kwargs) -> GarbleDetector:
+        """Return a detector of an in-memory transformers model and tokenizer (training)."""
+        encoder = BatchEncoder.from_transformers(tokenizer, meta.max_length)
+        return cls(TorchBackend(model), encoder, meta, **kwargs)
+
+    @property
+    def model(self):
+        """The PyTorch model of the torch backend (e.g. a distillation teacher)."""
+        return self.backend.model
 
     @property
     def name(self) -> str:
@@ -98,20 +119,17 @@ class GarbleDetector:
         return self.meta.threshold
 
     def margins(self, sentences: list[str]) -> list[float]:
-        """Return the raw logit margin (garbled minus clean) of each sentence."""
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        out = [0.0] * len(sentences)
+        """Return the raw logit margin (garbled minus clean) of each sentence.
+
+        Sentences are tokenised once, sorted by token count and batched, so each batch is
+        padded only to its own longest sentence.
+        """
+        encodings = self.encoder.encode(list(sentences))
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        out = [0.0] * len(encodings)
         for k in range(0, len(order), self.batch_size):
             idx = order[k : k + self.batch_size]
-            batch = self.tokenizer(
-                [sentences[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=self.meta.max_length,
-                return_tensors="pt",
-            )
-            with torch.inference_mode():
-                logits = self.model(**batch).logits
+            logits = self.backend.logits(self.encoder.pad([encodings[i] for i in idx]))
             for i, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
                 out[i] = m
         return out

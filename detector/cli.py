@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from detector.backends import add_backend_option
 from detector.batch.cli import add_parser as add_batch_parser
 from detector.batch.cli import run as _batch
 from detector.textio import InputError, load_text
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--format", choices=FORMATS, default="table")
     score.add_argument("--threshold", type=_threshold, help="override the model's threshold")
     score.add_argument("--model", help="model folder (default: the shipped model)")
+    add_backend_option(score)
     score.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     ev = sub.add_parser("evaluate", help="metrics of the model and baselines on a labelled JSONL")
     ev.add_argument("data", help="JSONL with a text field and a 0/1 label field (1 = garbled)")
@@ -67,7 +69,7 @@ def _score(args: argparse.Namespace) -> str:
             file=sys.stderr,
         )
     try:
-        detector = GarbleDetector.from_pretrained(args.model)
+        detector = GarbleDetector.from_pretrained(args.model, backend=args.backend)
     except OSError as exc:
         raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
     result = detector.score_text(text, threshold=args.threshold)
@@ -118,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
-    _quiet_transformers(args.verbose)
+    if getattr(args, "backend", "torch") == "torch":  # onnx never imports transformers
+        _quiet_transformers(args.verbose)
     try:
         commands = {"score": _score, "evaluate": _evaluate, "batch": _batch}
         print(commands[args.command](args))

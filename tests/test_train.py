@@ -22,7 +22,7 @@ def test_tiny_bert_overfits_30_examples(tmp_path):
     assert model.config.num_hidden_layers == TINY_BERT["num_hidden_layers"]
     train_ds = _tokenize(DatasetDict({"train": ds}), tokenizer, 64)["train"]
     loss = _fit(config, model, tokenizer, train_ds, str(tmp_path / "work"))
-    detector = GarbleDetector(model, tokenizer, ModelMeta("t", "0"))
+    detector = GarbleDetector.from_model(model, tokenizer, ModelMeta("t", "0"))
     margins = detector.margins(ds["text"])
     accuracy = sum((m > 0) == bool(y) for m, y in zip(margins, ds["label"], strict=True)) / 30
     assert loss < 0.3

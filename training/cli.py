@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
         cmd.add_argument("--output", help="override the config's output folder")
     _add_baselines_parser(sub)
+    export = sub.add_parser("export-onnx", help="write the int8 ONNX export for --backend onnx")
+    export.add_argument("--model", help="model folder (default: the shipped model)")
     return parser
 
 
@@ -59,7 +61,23 @@ def _run_baselines(args: argparse.Namespace) -> None:
         print(path)
 
 
+def _run_export(args: argparse.Namespace) -> None:
+    """Write the ONNX export of a model folder and print its path."""
+    from detector.api import DEFAULT_MODEL_DIR
+
+    try:
+        from training.onnx_export import export_onnx
+    except ImportError as exc:
+        raise RuntimeError(
+            f"{exc}; install the export packages: pip install -e '.[train]'"
+        ) from exc
+    print(export_onnx(args.model or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR))
+
+
 def _run(args: argparse.Namespace) -> None:
+    if args.command == "export-onnx":
+        _run_export(args)
+        return
     if args.command == "baselines":
         start = time.perf_counter()
         _run_baselines(args)

@@ -99,7 +99,7 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     meta = ModelMeta(
         name=config.name, version=config.version, labels=LABELS, max_length=config.model.max_length
     )
-    detector = GarbleDetector(model, tokenizer, meta)
+    detector = GarbleDetector.from_model(model, tokenizer, meta)
     dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
     cal = config.calibration
     groups = registers(dsd["dev"]) if cal.per_register else None

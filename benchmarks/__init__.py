@@ -1,0 +1,1 @@
+"""Benchmarks of speed and of the accuracy cost of the faster backends."""

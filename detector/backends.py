@@ -1,0 +1,146 @@
+"""Inference backends: the logits of a padded batch, from PyTorch or from ONNX Runtime.
+
+``torch`` runs the fp32 weights with PyTorch; ``onnx`` runs the int8 ONNX export in the model
+folder (``onnx/model.int8.onnx``, written by ``garble-train export-onnx``) with ONNX Runtime and
+never imports PyTorch or transformers, so it starts in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "onnx")
+DEFAULT_BACKEND = "torch"
+ONNX_DIR = "onnx"
+ONNX_MODEL = "model.int8.onnx"
+ONNX_SETTINGS = "export.json"
+META_FILE = "meta.json"
+
+
+class Backend(Protocol):
+    """Anything that maps a padded batch to logits of shape (batch, 2)."""
+
+    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray: ...
+
+
+def physical_cores() -> int:
+    """Return the number of physical cores this process may run on (hyper-threads not counted)."""
+    if hasattr(os, "sched_getaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+    else:
+        cpus = list(range(os.cpu_count() or 1))
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            cores.add((package, (topology / "core_id").read_text().strip()))
+        except OSError:
+            return len(cpus)
+    return len(cores) or len(cpus)
+
+
+def export_command(folder: str | Path) -> str:
+    """Return the command that writes the ONNX export of ``folder``."""
+    return f"garble-train export-onnx --model {folder}"
+
+
+def meta_digest(folder: str | Path) -> str:
+    """Return the SHA-256 of ``meta.json``: it changes with every training run of a folder."""
+    return hashlib.sha256((Path(folder) / META_FILE).read_bytes()).hexdigest()
+
+
+class TorchBackend:
+    """A transformers sequence-classification model run in fp32 under ``inference_mode``."""
+
+    def __init__(self, model) -> None:
+        self.model = model.eval()
+
+    @classmethod
+    def load(cls, folder: str | Path, threads: int | None = None) -> TorchBackend:
+        """Return the backend of a model folder's weights, upcast to fp32."""
+        import torch
+        from transformers import AutoModelForSequenceClassification
+
+        torch.set_num_threads(threads or physical_cores())
+        model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
+        return cls(model)
+
+    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            inputs = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+            return self.model(**inputs).logits.float().cpu().numpy()
+
+
+class OnnxBackend:
+    """An ONNX Runtime session on the CPU, tuned for few cores."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.inputs = {i.name for i in session.get_inputs()}
+
+    @classmethod
+    def from_file(cls, path: str | Path, threads: int | None = None) -> OnnxBackend:
+        """Return the backend of one ONNX file (all graph optimisations, one inter-op thread)."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or physical_cores()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return cls(session)
+
+    @classmethod
+    def load(cls, folder: str | Path, threads: int | None = None) -> OnnxBackend:
+        """Return the backend of a folder's int8 export; a missing or stale export is an error."""
+        folder = Path(folder)
+        path, settings = folder / ONNX_DIR / ONNX_MODEL, folder / ONNX_DIR / ONNX_SETTINGS
+        if not (path.is_file() and settings.is_file()):
+            raise FileNotFoundError(
+                f"{folder} has no ONNX export ({ONNX_DIR}/{ONNX_MODEL}); "
+                f"write it with: {export_command(folder)}"
+            )
+        if json.loads(settings.read_text("utf-8")).get("meta_sha256") != meta_digest(folder):
+            raise ValueError(
+                f"the ONNX export in {folder} is from another training run of the model; "
+                f"rewrite it with: {export_command(folder)}"
+            )
+        return cls.from_file(path, threads)
+
+    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        feed = {k: v for k, v in batch.items() if k in self.inputs}
+        return self.session.run(None, feed)[0]
+
+
+def load_backend(name: str, folder: str | Path, threads: int | None = None) -> Backend:
+    """Return backend ``name`` (``torch`` or ``onnx``) for a model folder."""
+    if name == "torch":
+        return TorchBackend.load(folder, threads)
+    if name == "onnx":
+        return OnnxBackend.load(folder, threads)
+    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--backend torch|onnx`` to a scoring command's parser."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help=f"inference backend (default {DEFAULT_BACKEND}); onnx needs the model's ONNX export",
+    )

@@ -1,0 +1,181 @@
+"""Backends: the ONNX export of the tiny model agrees with PyTorch; batching; errors; the CLI."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
+
+from detector.api import GarbleDetector
+from detector.backends import ONNX_DIR, ONNX_MODEL, OnnxBackend, TorchBackend, physical_cores
+from detector.cli import main
+from detector.encoding import BatchEncoder
+from detector.segment import split_sentences
+from tests.conftest import REPO
+from training.onnx_export import CHECK_SENTENCES, export_onnx, write_onnx
+
+ARTICLE = REPO / "examples" / "article.txt"
+SENTENCES = [
+    "The council approved the plan.",
+    "Approved council the plan the.",
+    "The park will use counterfeit consciousness to screen the stream level.",
+    "Short.",
+    " ".join(["A very long sentence that goes on"] * 30) + ".",
+]
+ALL = SENTENCES + CHECK_SENTENCES + [s.text for s in split_sentences(ARTICLE.read_text())]
+
+
+@pytest.fixture(scope="module")
+def onnx_model(tiny_model, tmp_path_factory):
+    """A copy of the tiny model folder with seeded random weights and its int8 ONNX export.
+
+    The trained tiny model scores every sentence alike; random weights with a wide
+    initialisation give margins that differ between sentences, so agreement means something.
+    """
+    folder = tmp_path_factory.mktemp("onnx") / "model"
+    shutil.copytree(tiny_model, folder)
+    config = AutoConfig.from_pretrained(folder)
+    config.initializer_range = 0.2
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    export_onnx(folder)
+    return folder
+
+
+def _margins(folder, backend: str) -> np.ndarray:
+    return np.array(GarbleDetector.from_pretrained(folder, backend=backend).margins(ALL))
+
+
+def test_encoder_matches_the_transformers_tokenizer(tiny_model):
+    encoder = BatchEncoder.from_folder(tiny_model, max_length=24)
+    want = AutoTokenizer.from_pretrained(tiny_model)(
+        SENTENCES, padding=True, truncation=True, max_length=24, return_tensors="np"
+    )
+    got = encoder.pad(encoder.encode(SENTENCES))
+    assert set(got) == {"input_ids", "attention_mask", "token_type_ids"}
+    for name, array in got.items():
+        np.testing.assert_array_equal(array, want[name])
+
+
+class RecordingBackend:
+    """Returns logits whose margin is the row's token count; records each batch's width."""
+
+    def __init__(self) -> None:
+        self.widths: list[tuple[int, int]] = []
+
+    def logits(self, batch):
+        lengths = batch["attention_mask"].sum(axis=1)
+        self.widths.append((batch["input_ids"].shape[1], int(lengths.max())))
+        return np.stack([np.zeros(len(lengths)), lengths], axis=1)
+
+
+def test_batches_are_sorted_and_padded_to_their_longest(tiny_model):
+    backend = RecordingBackend()
+    encoder = BatchEncoder.from_folder(tiny_model, max_length=64)
+    detector = GarbleDetector(backend, encoder, GarbleDetector.from_pretrained(tiny_model).meta, 2)
+    margins = detector.margins(SENTENCES)
+    assert margins == [float(len(e.ids)) for e in encoder.encode(SENTENCES)]
+    assert all(width == longest for width, longest in backend.widths)
+    assert [w for w, _ in backend.widths] == sorted(w for w, _ in backend.widths)
+    assert detector.margins([]) == []
+
+
+def test_fp32_export_matches_torch(onnx_model, tmp_path):
+    torch_backend = TorchBackend.load(onnx_model)
+    encoder = BatchEncoder.from_folder(onnx_model, max_length=64)
+    write_onnx(torch_backend.model, encoder, tmp_path / "model.onnx", quantize=False)
+    batch = encoder.pad(encoder.encode(ALL))
+    want = torch_backend.logits(batch)
+    assert np.diff(want, axis=1).std() > 0.3  # sentences are told apart
+    got = OnnxBackend.from_file(tmp_path / "model.onnx").logits(batch)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_int8_export_margins_close_to_torch(onnx_model):
+    want, got = _margins(onnx_model, "torch"), _margins(onnx_model, "onnx")
+    assert np.abs(want - got).max() < 0.25 * want.std()
+    assert np.corrcoef(want, got)[0, 1] > 0.95
+    settings = json.loads((onnx_model / ONNX_DIR / "export.json").read_text())
+    assert settings["quantization"]["weight_type"] == "int8"
+    assert settings["model"]["name"] == "tiny"
+    assert "onnxruntime" in settings["versions"]
+
+
+def test_missing_export_names_the_command(tiny_model):
+    with pytest.raises(FileNotFoundError, match=f"garble-train export-onnx --model {tiny_model}"):
+        GarbleDetector.from_pretrained(tiny_model, backend="onnx")
+
+
+def test_export_from_another_training_run_is_refused(onnx_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model, folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["metrics"]["retrained"] = True
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="another training run"):
+        GarbleDetector.from_pretrained(folder, backend="onnx")
+
+
+def test_unknown_backend_is_an_error(tiny_model):
+    with pytest.raises(ValueError, match="unknown backend"):
+        GarbleDetector.from_pretrained(tiny_model, backend="tensorflow")
+
+
+def test_cli_backend_onnx_matches_torch(onnx_model, capsys):
+    payloads = {}
+    for backend in ("torch", "onnx"):
+        args = ["score", str(ARTICLE), "--model", str(onnx_model), "--format", "json"]
+        assert main([*args, "--backend", backend]) == 0
+        payloads[backend] = json.loads(capsys.readouterr().out)
+    scores = {b: np.array([s["score"] for s in p["sentences"]]) for b, p in payloads.items()}
+    assert len(scores["onnx"]) == 15
+    assert np.abs(scores["torch"] - scores["onnx"]).max() < 0.05
+
+
+def test_cli_without_export_prints_one_line(tiny_model, capsys):
+    assert main(["score", str(ARTICLE), "--model", str(tiny_model), "--backend", "onnx"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("garble: error: cannot load model:")
+    assert "garble-train export-onnx" in err[0]
+
+
+def test_onnx_backend_never_imports_torch(onnx_model):
+    code = (
+        "import sys; from detector.cli import main; "
+        f"code = main(['score', {str(ARTICLE)!r}, '--model', {str(onnx_model)!r}, "
+        "'--backend', 'onnx', '--format', 'jsonl']); "
+        "sys.exit(code or 3 * ('torch' in sys.modules or 'transformers' in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip().splitlines()) == 15
+
+
+def test_physical_cores_is_positive():
+    assert physical_cores() >= 1
+
+
+def test_throughput_benchmark_quick_run(onnx_model, tmp_path, capsys):
+    from benchmarks.throughput import main as benchmark
+
+    out = tmp_path / "throughput.json"
+    corpus = str(REPO / "tests" / "data" / "tiny_corpus.jsonl")
+    argv = ["--quick", "--n", "24", "--cold-start-runs", "0", "--sentences", corpus]
+    assert benchmark([*argv, "--default-model", str(onnx_model), "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "| transformers pipeline fp32 (batch 32) |" in table and "onnx int8" in table
+    result = json.loads(out.read_text())
+    assert [row["vs_naive"] is not None for row in result["throughput"]] == [True] * 3
+    assert result["environment"]["physical_cores_available"] >= 1
+
+
+def test_shipped_export_is_small_and_current():
+    from detector.api import DEFAULT_MODEL_DIR
+
+    path = DEFAULT_MODEL_DIR / ONNX_DIR / ONNX_MODEL
+    assert path.stat().st_size < 30 * 2**20
+    assert OnnxBackend.load(DEFAULT_MODEL_DIR).inputs >= {"input_ids", "attention_mask"}

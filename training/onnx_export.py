@@ -1,0 +1,154 @@
+"""`garble-train export-onnx`: write a model folder's int8 ONNX export for the ``onnx`` backend.
+
+The fp32 model is exported with ``torch.onnx.export`` (dynamo exporter, dynamic batch and
+sequence axes), then its weights are quantised to int8 with ONNX Runtime's dynamic quantisation
+(per channel, 7-bit range so that CPUs without VNNI do not saturate). ``onnx/export.json``
+records the settings, the package versions, the SHA-256 of ``meta.json`` (the backend refuses an
+export from another training run) and the largest margin difference to PyTorch on a few
+sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from detector.backends import (
+    ONNX_DIR,
+    ONNX_MODEL,
+    ONNX_SETTINGS,
+    OnnxBackend,
+    TorchBackend,
+    meta_digest,
+)
+from detector.encoding import BatchEncoder
+from detector.meta import ModelMeta
+from training.versions import package_versions
+
+logger = logging.getLogger(__name__)
+
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+QUANTIZATION = {
+    "method": "dynamic",
+    "weight_type": "int8",
+    "per_channel": True,
+    "reduce_range": True,
+}
+_PACKAGES = ("torch", "transformers", "onnx", "onnxscript", "onnxruntime", "tokenizers")
+# Sentences of different lengths: the export traces a batch of them, the check compares margins.
+CHECK_SENTENCES = [
+    "The council approved the plan.",
+    "The council has approved the plan of the park with the votes and the votes.",
+    "Counterfeit consciousness is utilized in enormous information investigation by the firm.",
+    "Heavy rain is expected across the north of the country over the weekend, forecasters said.",
+]
+
+
+def _export_fp32(model, sample: dict[str, np.ndarray], path: Path) -> None:
+    """Export ``model`` in fp32 with dynamic batch and sequence axes."""
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    kwargs = {name: torch.from_numpy(sample[name]) for name in INPUT_NAMES}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exporter notices about axis names and deprecations
+        torch.onnx.export(
+            model,
+            (),
+            str(path),
+            kwargs=kwargs,
+            input_names=list(INPUT_NAMES),
+            output_names=["logits"],
+            dynamic_shapes={name: {0: batch, 1: sequence} for name in INPUT_NAMES},
+            external_data=False,
+            dynamo=True,
+            verbose=False,
+        )
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Quantise the weights of ``source`` to int8 (dynamic quantisation) into ``target``."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        source,
+        target,
+        weight_type=QuantType.QInt8,
+        per_channel=QUANTIZATION["per_channel"],
+        reduce_range=QUANTIZATION["reduce_range"],
+    )
+
+
+@contextmanager
+def _quiet_exporters() -> Iterator[None]:
+    """Hold back the exporter's and quantiser's per-node INFO logs and torchvision notices."""
+    loggers = {logging.getLogger(): logging.WARNING, logging.getLogger("torch.onnx"): logging.ERROR}
+    levels = {lg: lg.level for lg in loggers}
+    for lg, level in loggers.items():
+        lg.setLevel(max(lg.level, level))
+    try:
+        yield
+    finally:
+        for lg, level in levels.items():
+            lg.setLevel(level)
+
+
+def write_onnx(model, encoder: BatchEncoder, path: str | Path, quantize: bool = True) -> None:
+    """Write the ONNX export of an in-memory transformers model to ``path`` (int8 or fp32)."""
+    path = Path(path)
+    sample = encoder.pad(encoder.encode(CHECK_SENTENCES))
+    model = model.float().eval()
+    with _quiet_exporters(), tempfile.TemporaryDirectory() as tmp:
+        fp32 = path if not quantize else Path(tmp) / "model.fp32.onnx"
+        _export_fp32(model, sample, fp32)
+        if quantize:
+            _quantize(fp32, path)
+
+
+def max_margin_difference(model, encoder: BatchEncoder, path: str | Path) -> float:
+    """Return the largest |margin| difference between PyTorch and the ONNX file on a few inputs."""
+    batch = encoder.pad(encoder.encode(CHECK_SENTENCES))
+    want = TorchBackend(model).logits(batch)
+    got = OnnxBackend.from_file(path).logits(batch)
+    return float(np.abs(np.diff(want, axis=1) - np.diff(got, axis=1)).max())
+
+
+def export_onnx(folder: str | Path) -> Path:
+    """Write ``folder/onnx/model.int8.onnx`` and ``export.json``; return the ONNX file's path."""
+    folder = Path(folder)
+    meta = ModelMeta.load(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
+    encoder = BatchEncoder.from_folder(folder, meta.max_length)
+    out = folder / ONNX_DIR
+    out.mkdir(exist_ok=True)
+    path = out / ONNX_MODEL
+    write_onnx(model, encoder, path)
+    difference = max_margin_difference(model, encoder, path)
+    settings = {
+        "file": ONNX_MODEL,
+        "model": {"name": meta.name, "version": meta.version},
+        "meta_sha256": meta_digest(folder),
+        "opset": _opset(path),
+        "quantization": QUANTIZATION,
+        "check": {"sentences": len(CHECK_SENTENCES), "max_abs_margin_diff": round(difference, 4)},
+        "versions": package_versions(_PACKAGES),
+    }
+    (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    size = path.stat().st_size / 2**20
+    logger.info("wrote %s (%.1f MiB; max margin difference %.4f)", path, size, difference)
+    return path
+
+
+def _opset(path: Path) -> int:
+    """Return the default-domain opset of an ONNX file."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
