@@ -85,6 +85,16 @@ class ModelConfig(_Strict):
     # For tests: build a randomly initialised BERT from these config overrides instead.
     random_init: dict[str, int] | None = None
     max_length: int = 96
+    # Keep only the first N transformer layers of ``base`` (a smaller, faster student).
+    num_layers: int | None = None
+
+
+class DistillConfig(_Strict):
+    """Knowledge distillation: also match a teacher model's soft scores on the training rows."""
+
+    teacher: str
+    alpha: float = 0.7  # weight of the soft (teacher) loss; 1 - alpha on the gold labels
+    temperature: float = 2.0
 
 
 class TrainConfig(_Strict):
@@ -117,17 +127,33 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     calibration: CalibrationConfig = CalibrationConfig()
+    distill: DistillConfig | None = None
     output_dir: str = "models/garble-minilm"
     fp16_weights: bool = True
 
 
-def load_config(path: str | Path) -> Config:
-    """Return the validated config in the YAML file at ``path``."""
+def _merge(base: dict, override: dict) -> dict:
+    """Return ``base`` updated by ``override``, nested mappings merged key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if both else value
+    return out
+
+
+def _read_yaml(path: Path) -> dict:
+    """Return a YAML config mapping with its ``extends:`` file (relative) merged under it."""
     with open(path, encoding="utf-8") as f:
         raw = yaml.safe_load(f)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a YAML mapping")
-    return Config.model_validate(raw)
+    parent = raw.pop("extends", None)
+    return _merge(_read_yaml(path.parent / parent), raw) if parent else raw
+
+
+def load_config(path: str | Path) -> Config:
+    """Return the validated config in the YAML file at ``path`` (``extends:`` resolved)."""
+    return Config.model_validate(_read_yaml(Path(path)))
 
 
 def save_config(config: Config, path: str | Path) -> None:

@@ -47,7 +47,8 @@ def load_encoder(cfg: ModelConfig, seed: int) -> tuple[PreTrainedModel, PreTrain
             vocab_size=tokenizer.vocab_size, id2label=id2label, label2id=label2id, **cfg.random_init
         )
         return BertForSequenceClassification(config), tokenizer
+    layers = {"num_hidden_layers": cfg.num_layers} if cfg.num_layers else {}
     model = AutoModelForSequenceClassification.from_pretrained(
-        folder, num_labels=2, id2label=id2label, label2id=label2id
+        folder, num_labels=2, id2label=id2label, label2id=label2id, **layers
     )
     return model, tokenizer

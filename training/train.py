@@ -16,6 +16,7 @@ from detector.meta import ModelMeta
 from training.calibrate import calibrate
 from training.card import model_card
 from training.config import Config, save_config
+from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
 from training.versions import package_versions
@@ -54,13 +55,14 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         use_cpu=not torch.cuda.is_available(),
         seed=config.seed,
         data_seed=config.seed,
+        remove_unused_columns=config.distill is None,  # the student loss needs teacher scores
     )
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=train_ds,
-        data_collator=DataCollatorWithPadding(tokenizer),
-    )
+    parts = {"model": model, "args": args, "train_dataset": train_ds}
+    parts["data_collator"] = DataCollatorWithPadding(tokenizer)
+    if config.distill is not None:
+        trainer: Trainer = DistillTrainer(**parts, distill=config.distill)
+    else:
+        trainer = Trainer(**parts)
     return float(trainer.train().training_loss)
 
 
@@ -87,14 +89,11 @@ def train(config: Config, data_dir: str | None = None) -> Path:
         dsd["train"] = dsd["train"].select(range(n))
     model, tokenizer = load_encoder(config.model, config.seed)
     start = time.perf_counter()
+    train_ds = _tokenize(dsd, tokenizer, config.model.max_length)["train"]
+    if config.distill is not None:
+        train_ds = add_teacher_margins(train_ds, list(dsd["train"]["text"]), config.distill)
     with tempfile.TemporaryDirectory() as workdir:
-        loss = _fit(
-            config,
-            model,
-            tokenizer,
-            _tokenize(dsd, tokenizer, config.model.max_length)["train"],
-            workdir,
-        )
+        loss = _fit(config, model, tokenizer, train_ds, workdir)
     train_seconds = time.perf_counter() - start
     meta = ModelMeta(
         name=config.name, version=config.version, labels=LABELS, max_length=config.model.max_length

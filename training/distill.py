@@ -1,0 +1,57 @@
+"""Knowledge distillation: a small student learns the teacher's soft scores and the labels."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from transformers import Trainer
+
+from detector.api import GarbleDetector
+from training.config import DistillConfig
+
+logger = logging.getLogger(__name__)
+
+TEACHER_COLUMN = "teacher_margin"
+
+
+def add_teacher_margins(train_ds, texts: list[str], cfg: DistillConfig):
+    """Return ``train_ds`` with the teacher's logit margin of each row as a column."""
+    teacher = GarbleDetector.from_pretrained(cfg.teacher)
+    logger.info("scoring %d training rows with teacher %s", len(texts), cfg.teacher)
+    return train_ds.add_column(TEACHER_COLUMN, teacher.margins(texts))
+
+
+def distillation_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    teacher_margin: torch.Tensor,
+    cfg: DistillConfig,
+) -> torch.Tensor:
+    """Mix cross-entropy on the labels with the teacher's tempered probability as soft target.
+
+    With two classes, the softmax at temperature T is ``sigmoid(margin / T)``; the soft term is
+    the binary cross-entropy between student and teacher at T, scaled by T^2 as usual.
+    """
+    t = cfg.temperature
+    hard = torch.nn.functional.cross_entropy(logits, labels)
+    margin = logits[:, 1] - logits[:, 0]
+    target = torch.sigmoid(teacher_margin.to(margin.dtype) / t)
+    soft = torch.nn.functional.binary_cross_entropy_with_logits(margin / t, target) * t * t
+    return cfg.alpha * soft + (1.0 - cfg.alpha) * hard
+
+
+class DistillTrainer(Trainer):
+    """A Trainer whose loss is :func:`distillation_loss` (needs the teacher margin column)."""
+
+    def __init__(self, *args, distill: DistillConfig, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.distill = distill
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        teacher = inputs.pop(TEACHER_COLUMN)
+        labels = inputs.pop("labels")
+        inputs.pop("length", None)
+        outputs = model(**inputs)
+        loss = distillation_loss(outputs.logits, labels, teacher, self.distill)
+        return (loss, outputs) if return_outputs else loss
