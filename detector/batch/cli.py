@@ -8,15 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from detector.batch.run import DEFAULT_CHUNK_SIZE
+from detector.batch.run import DEFAULT_CHUNK_SIZE, Engine
 from detector.batch.units import DEFAULT_PREFIX, UNITS
 
-ENGINES = ("local",)
+ENGINES = ("local", "ray")
 
 DESCRIPTION = """Score a corpus. Every input row gets one output row (or one per sentence with
 --unit sentence) keeping its fields and adding garble_score and garble_flag; a row whose text
 is missing, not a string or empty gets garble_error instead. Output is written to
-OUTPUT.partial/ and committed chunk by chunk; a killed run continues with --resume."""
+OUTPUT.partial/ and committed chunk by chunk; a killed run continues with --resume. --engine ray
+runs the same job on Ray Data, on this machine or a cluster."""
 
 
 def _positive_int(value: str) -> int:
@@ -59,7 +60,9 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
         default=DEFAULT_CHUNK_SIZE,
         help="input rows scored and committed together",
     )
-    p.add_argument("--engine", choices=ENGINES, default="local")
+    p.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or ray")
+    p.add_argument("--workers", type=_positive_int, help="--engine ray: model actors (default: 1)")
+    p.add_argument("--ray-address", metavar="ADDR", help="--engine ray: cluster (default: local)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an interrupted run")
     again.add_argument("--overwrite", action="store_true", help="start over, replace outputs")
@@ -77,15 +80,16 @@ def run(args: argparse.Namespace) -> str:
     from detector.batch.units import ScoreOptions
     from detector.textio import InputError
 
-    def load():
+    def load(threads: int | None = None):
         from detector.api import GarbleDetector
 
         kwargs = {"batch_size": args.batch_size} if args.batch_size else {}
         try:
-            return GarbleDetector.from_pretrained(args.model, **kwargs)
+            return GarbleDetector.from_pretrained(model, threads=threads, **kwargs)
         except OSError as exc:
             raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
 
+    model = Path(args.model).resolve() if args.model else None  # the same for Ray workers
     options = ScoreOptions(args.unit, args.text_field, args.id_field, args.threshold, args.prefix)
     job = BatchJob(
         inputs=args.inputs,
@@ -98,4 +102,18 @@ def run(args: argparse.Namespace) -> str:
         overwrite=args.overwrite,
         progress=sys.stderr.isatty() if args.progress is None else args.progress,
     )
-    return run_batch(job, load).line()
+    return run_batch(job, load, _engine(args)).line()
+
+
+def _engine(args: argparse.Namespace) -> Engine | None:
+    """Return the engine that ``--engine`` names (None: the local engine)."""
+    from detector.textio import InputError
+
+    if args.engine == "local":
+        if args.workers or args.ray_address:
+            raise InputError("--workers and --ray-address need --engine ray")
+        return None
+    from detector.batch.ray_engine import RayEngine, import_ray
+
+    import_ray()
+    return RayEngine(args.workers or 1, args.ray_address)

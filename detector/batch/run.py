@@ -1,9 +1,12 @@
-"""The local engine of ``garble batch``: read, score, write and commit chunk by chunk.
+"""A ``garble batch`` run, and its local engine: read, score, write and commit chunk by chunk.
 
-Exactly once: after each chunk the outputs are fsync'd, then the checkpoint records how many
-input rows are committed and where each output ends. A restarted run (``resume``) truncates
-the outputs to the checkpoint and skips the committed input rows. Outputs appear under their
-names only once every input row is committed.
+``run_batch`` checks the job, applies ``resume``/``overwrite``, loads the model and keeps the
+checkpoint; an ``Engine`` scores the uncommitted input rows and publishes the outputs.
+
+The local engine is exactly once: after each chunk the outputs are fsync'd, then the
+checkpoint records how many input rows are committed and where each output ends. A restarted
+run (``resume``) truncates the outputs to the checkpoint and skips the committed input rows.
+Outputs appear under their names only once every input row is committed.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from detector.batch.checkpoint import CHECKPOINT_FILE, VERSION, Checkpoint, partial_dir
 from detector.batch.readers import Row, count_rows, expand_inputs, iter_rows
@@ -25,6 +28,9 @@ from detector.batch.units import ScoreOptions, Scorer, score_rows
 from detector.batch.writers import Sink, open_sink
 from detector.meta import ModelMeta
 from detector.textio import InputError
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +44,12 @@ class BatchScorer(Scorer, Protocol):
 
     name: str
     meta: ModelMeta
+
+
+class ScorerLoader(Protocol):
+    """Loads a scorer; ``threads`` caps its CPU threads (None: one per physical core)."""
+
+    def __call__(self, threads: int | None = None) -> BatchScorer: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,41 @@ class BatchSummary:
         return "; ".join([text, *(f"{path}: {count} rows" for path, count in reversed(others))])
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+@dataclass
+class Run:
+    """A run under way; ``load_scorer`` loads another scorer, ``path`` is the checkpoint's."""
+
+    job: BatchJob
+    files: list[Path]
+    load_scorer: ScorerLoader
+    scorer: BatchScorer
+    opts: ScoreOptions
+    sinks: dict[str, Sink]
+    cp: Checkpoint
+    path: Path
+
+    def summary(self) -> BatchSummary:
+        """Return what the completed run wrote, from its checkpoint."""
+        cp = self.cp
+        rows_out = {target: cp.sinks[route]["rows"] for route, target in self.job.routes()}
+        return BatchSummary(cp.rows_in, rows_out, cp.counts["flagged"], cp.counts["errors"])
+
+
+class Engine(Protocol):
+    """Scores a run's uncommitted input rows, recording them in ``run.cp``; publishes outputs.
+
+    ``fingerprint`` adds what must not change when a run of this engine is resumed.
+    """
+
+    name: str
+
+    def fingerprint(self, job: BatchJob) -> dict: ...
+    def stream(self, run: Run) -> None: ...
+    def finalize(self, run: Run) -> None: ...
+
+
+def chunked(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    """Yield ``rows`` in lists of ``size`` (the last one shorter)."""
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -133,7 +179,7 @@ def _checkpoint(previous: Checkpoint | None, job: dict) -> Checkpoint:
         return Checkpoint(job=job, counts={"flagged": 0, "errors": 0})
     if previous.version != VERSION:
         raise InputError("cannot resume a run of another garble version; pass --overwrite")
-    changed = [key for key in job if previous.job.get(key) != job[key]]
+    changed = sorted(key for key in job | previous.job if previous.job.get(key) != job.get(key))
     if changed:
         raise InputError(
             f"cannot resume: the interrupted run had other {', '.join(changed)}; "
@@ -143,7 +189,7 @@ def _checkpoint(previous: Checkpoint | None, job: dict) -> Checkpoint:
     return previous
 
 
-def _route(rows: list[dict], route: str, flag: str) -> list[dict]:
+def route_rows(rows: list[dict], route: str, flag: str) -> list[dict]:
     """Return the rows an output receives: all, the clean ones or the flagged ones."""
     if route == "output":
         return rows
@@ -155,66 +201,91 @@ def _commit_chunk(
 ) -> None:
     """Write a chunk's output rows, make them durable, then record them in the checkpoint."""
     for route, sink in sinks.items():
-        sink.write(_route(out, route, opts.prefix + "flag"))
+        sink.write(route_rows(out, route, opts.prefix + "flag"))
     cp.sinks = {route: sink.commit() for route, sink in sinks.items()}
     cp.rows_in += len(chunk)
-    cp.counts["flagged"] += sum(row[opts.prefix + "flag"] is True for row in out)
-    cp.counts["errors"] += sum(row[opts.prefix + "error"] is not None for row in out)
+    for name, n in tally(out, opts).items():
+        cp.counts[name] += n
 
 
-def _stream(
-    job: BatchJob,
-    files: list[Path],
-    scorer: Scorer,
-    opts: ScoreOptions,
-    sinks: dict[str, Sink],
-    cp: Checkpoint,
-    path: Path,
-) -> None:
-    """Score every input row not yet committed, chunk by chunk, committing each chunk."""
+def tally(out: list[dict], opts: ScoreOptions) -> dict[str, int]:
+    """Return the number of flagged rows and of error rows among the output rows ``out``."""
+    return {
+        "flagged": sum(row[opts.prefix + "flag"] is True for row in out),
+        "errors": sum(row[opts.prefix + "error"] is not None for row in out),
+    }
+
+
+def progress_bar(run: Run, initial: int) -> tqdm:
+    """Return the tqdm bar of a run (rows; a total when it is cheap to know), off unless asked."""
     from tqdm import tqdm
 
-    for route, sink in sinks.items():
-        sink.open(cp.sinks.get(route))
-    delay = float(os.environ.get(CHUNK_DELAY_ENV) or 0)
-    rows = islice(iter_rows(files, opts.text_field), cp.rows_in, None)
-    bar = tqdm(
-        total=count_rows(files),
-        initial=cp.rows_in,
+    return tqdm(
+        total=count_rows(run.files),
+        initial=initial,
         unit=" rows",
-        disable=not job.progress,
+        disable=not run.job.progress,
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    with bar:
-        for chunk in _chunks(rows, job.chunk_size):
-            _commit_chunk(chunk, score_rows(scorer, chunk, opts), sinks, cp, opts)
-            cp.save(path)
-            bar.update(len(chunk))
-            time.sleep(delay)
-    cp.sinks = {route: sink.commit() for route, sink in sinks.items()}  # no input rows at all
 
 
-def run_batch(job: BatchJob, load_scorer: Callable[[], BatchScorer]) -> BatchSummary:
-    """Run ``job`` to completion (resuming it if asked); the model loads after cheap checks."""
+class LocalEngine:
+    """This process reads, scores and writes every row, committing chunk by chunk."""
+
+    name = "local"
+
+    def fingerprint(self, job: BatchJob) -> dict:
+        """Nothing more: a local run may resume with another chunk size."""
+        return {}
+
+    def stream(self, run: Run) -> None:
+        """Score every input row not yet committed, chunk by chunk, committing each chunk."""
+        cp, opts, sinks = run.cp, run.opts, run.sinks
+        for route, sink in sinks.items():
+            sink.open(cp.sinks.get(route))
+        delay = float(os.environ.get(CHUNK_DELAY_ENV) or 0)
+        rows = islice(iter_rows(run.files, opts.text_field), cp.rows_in, None)
+        with progress_bar(run, cp.rows_in) as bar:
+            for chunk in chunked(rows, run.job.chunk_size):
+                _commit_chunk(chunk, score_rows(run.scorer, chunk, opts), sinks, cp, opts)
+                cp.save(run.path)
+                bar.update(len(chunk))
+                time.sleep(delay)
+        cp.sinks = {route: sink.commit() for route, sink in sinks.items()}  # no input rows at all
+
+    def finalize(self, run: Run) -> None:
+        """Move each complete output to its name (the main output last)."""
+        for sink in run.sinks.values():
+            sink.finalize()
+
+
+def run_batch(
+    job: BatchJob, load_scorer: ScorerLoader, engine: Engine | None = None
+) -> BatchSummary:
+    """Run ``job`` to completion (resuming it if asked); the model loads after cheap checks.
+
+    ``engine`` defaults to the local engine.
+    """
+    engine = engine or LocalEngine()
     files = expand_inputs(job.inputs)
     sinks = _check_targets(job, files)
     path = partial_dir(job.output) / CHECKPOINT_FILE
     previous = _previous(job, path)
     scorer = load_scorer()
     opts = job.options.resolved(scorer)
-    cp = _checkpoint(previous, _fingerprint(job, files, opts, scorer))
-    if not cp.complete:
+    fingerprint = {**_fingerprint(job, files, opts, scorer), **engine.fingerprint(job)}
+    cp = _checkpoint(previous, fingerprint)
+    run = Run(job, files, load_scorer, scorer, opts, sinks, cp, path)
+    if not run.cp.complete:
         partial_dir(job.output).mkdir(parents=True, exist_ok=True)
         try:
-            _stream(job, files, scorer, opts, sinks, cp, path)
+            engine.stream(run)
         except InputError:
             if not path.exists():
                 _remove_partials(job)
             raise
-        cp.complete = True
-        cp.save(path)
-    for sink in sinks.values():
-        sink.finalize()
-    rows_out = {target: cp.sinks[route]["rows"] for route, target in job.routes()}
-    return BatchSummary(cp.rows_in, rows_out, cp.counts["flagged"], cp.counts["errors"])
+        run.cp.complete = True
+        run.cp.save(path)
+    engine.finalize(run)
+    return run.summary()

@@ -5,6 +5,10 @@ the byte offset; Parquet: the number of part files). ``open(state)`` truncates w
 written after that state, so a run killed between writing and committing a chunk resumes
 without duplicates. ``finalize()`` moves the complete output to ``TARGET`` atomically; it is
 idempotent, so an interrupted finalisation can be repeated.
+
+An engine that commits blocks out of order instead writes each block as a standalone part file
+(``write_part()``) and ends with ``join(parts)``, which writes the parts in order to ``TARGET``
+atomically.
 """
 
 from __future__ import annotations
@@ -25,15 +29,26 @@ OUTPUT_FORMATS = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
 class Sink(Protocol):
     """An output file being written."""
 
+    target: Path
+    folder: Path
+
     def open(self, state: dict | None) -> None: ...
     def write(self, rows: list[dict]) -> None: ...
     def commit(self) -> dict: ...
     def finalize(self) -> None: ...
+    def write_part(self, rows: list[dict], path: Path) -> None: ...
+    def join(self, parts: list[Path]) -> None: ...
 
 
 def _fsync_file(f: BinaryIO) -> None:
     f.flush()
     os.fsync(f.fileno())
+
+
+def _publish(path: Path, target: Path) -> None:
+    """Move the complete output ``path`` to ``target`` atomically and durably."""
+    os.replace(path, target)
+    fsync_dir(target.parent)
 
 
 class JsonlSink:
@@ -57,12 +72,33 @@ class JsonlSink:
         self._file.truncate(offset)
         self._file.seek(offset)
 
+    def _encode(self, rows: list[dict]) -> bytes:
+        """Return ``rows`` as JSON Lines in one gzip member or zstd frame (if compressed)."""
+        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+        return compress(lines.encode("utf-8"), self.codec)
+
     def write(self, rows: list[dict]) -> None:
         """Append ``rows`` (not yet durable)."""
-        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
-        if lines:
-            self._file.write(compress(lines.encode("utf-8"), self.codec))
+        if rows:
+            self._file.write(self._encode(rows))
             self.rows += len(rows)
+
+    def write_part(self, rows: list[dict], path: Path) -> None:
+        """Write ``rows`` durably to the standalone part file ``path``."""
+        with open(path, "wb") as f:
+            f.write(self._encode(rows))
+            _fsync_file(f)
+
+    def join(self, parts: list[Path]) -> None:
+        """Concatenate ``parts`` into the target atomically and remove the partial folder."""
+        joined = self.folder / "joined.tmp"
+        with open(joined, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out)
+            _fsync_file(out)
+        _publish(joined, self.target)
+        shutil.rmtree(self.folder)
 
     def commit(self) -> dict:
         """Make the rows written so far durable; return the state to record."""
@@ -74,8 +110,7 @@ class JsonlSink:
         if self._file is not None:
             self._file.close()
         if self.data.exists():
-            os.replace(self.data, self.target)
-            fsync_dir(self.target.parent)
+            _publish(self.data, self.target)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -112,13 +147,17 @@ class ParquetSink:
         """Write ``rows`` as the next part file (not yet durable)."""
         if not rows:
             return
-        import pyarrow.parquet as pq
-
-        with open(self._part(self.parts), "wb") as f:
-            pq.write_table(to_table(rows, self.types), f)
-            _fsync_file(f)
+        self.write_part(rows, self._part(self.parts))
         self.parts += 1
         self.rows += len(rows)
+
+    def write_part(self, rows: list[dict], path: Path) -> None:
+        """Write ``rows`` durably to the standalone Parquet file ``path``."""
+        import pyarrow.parquet as pq
+
+        with open(path, "wb") as f:
+            pq.write_table(to_table(rows, self.types), f)
+            _fsync_file(f)
 
     def commit(self) -> dict:
         """Make the part files written so far durable; return the state to record."""
@@ -127,12 +166,14 @@ class ParquetSink:
 
     def finalize(self) -> None:
         """Combine the parts into ``target`` (atomically) and remove the partial folder."""
-        if not self.folder.exists():
-            return
+        if self.folder.exists():
+            self.join(self._part_files())
+
+    def join(self, parts: list[Path]) -> None:
+        """Combine ``parts`` into the target atomically and remove the partial folder."""
         combined = self.folder / "combined.parquet.tmp"
-        combine_parts(self._part_files(), combined)
-        os.replace(combined, self.target)
-        fsync_dir(self.target.parent)
+        combine_parts(parts, combined)
+        _publish(combined, self.target)
         shutil.rmtree(self.folder)
 
 
