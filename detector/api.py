@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
 from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
 from detector.encoding import BatchEncoder
-from detector.meta import ModelMeta
+from detector.meta import Calibration, ModelMeta
 from detector.segment import split_sentences
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,18 @@ class ArticleResult:
         }
 
 
+def _backend_meta(meta: ModelMeta, backend: Backend) -> ModelMeta:
+    """Return ``meta`` with the calibration and threshold fitted for this backend, if any.
+
+    An int8 ONNX export calibrated on dev (``garble-train export-onnx --calibrate-on``) carries
+    its own, so that its scores and flags mean what the model's do.
+    """
+    own = getattr(backend, "settings", {}).get("dev_calibration")
+    if not own:
+        return meta
+    return replace(meta, calibration=Calibration(**own["calibration"]), threshold=own["threshold"])
+
+
 class GarbleDetector:
     """Scores English sentences for machine-translation or article-spinner garbling."""
 
@@ -97,7 +109,8 @@ class GarbleDetector:
             raise FileNotFoundError(f"{folder} is not a model folder (no meta.json)")
         meta = ModelMeta.load(folder)
         encoder = BatchEncoder.from_folder(folder, meta.max_length)
-        return cls(load_backend(backend, folder, threads), encoder, meta, **kwargs)
+        loaded = load_backend(backend, folder, threads)
+        return cls(loaded, encoder, _backend_meta(meta, loaded), **kwargs)
 
     @classmethod
     def from_model(cls, model, tokenizer, meta: ModelMeta, **kwargs) -> GarbleDetector:

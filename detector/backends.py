@@ -20,7 +20,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx")
-DEFAULT_BACKEND = "torch"
+DEFAULT_BACKEND = "torch"  # of the Python API; the CLI defaults to "auto"
+CLI_BACKEND = "auto"
 ONNX_DIR = "onnx"
 ONNX_MODEL = "model.int8.onnx"
 ONNX_SETTINGS = "export.json"
@@ -88,9 +89,10 @@ class TorchBackend:
 class OnnxBackend:
     """An ONNX Runtime session on the CPU, tuned for few cores."""
 
-    def __init__(self, session) -> None:
+    def __init__(self, session, settings: dict | None = None) -> None:
         self.session = session
         self.inputs = {i.name for i in session.get_inputs()}
+        self.settings = settings or {}
 
     @classmethod
     def from_file(cls, path: str | Path, threads: int | None = None) -> OnnxBackend:
@@ -115,12 +117,15 @@ class OnnxBackend:
                 f"{folder} has no ONNX export ({ONNX_DIR}/{ONNX_MODEL}); "
                 f"write it with: {export_command(folder)}"
             )
-        if json.loads(settings.read_text("utf-8")).get("meta_sha256") != meta_digest(folder):
+        recorded = json.loads(settings.read_text("utf-8"))
+        if recorded.get("meta_sha256") != meta_digest(folder):
             raise ValueError(
                 f"the ONNX export in {folder} is from another training run of the model; "
                 f"rewrite it with: {export_command(folder)}"
             )
-        return cls.from_file(path, threads)
+        backend = cls.from_file(path, threads)
+        backend.settings = recorded
+        return backend
 
     def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         feed = {k: v for k, v in batch.items() if k in self.inputs}
@@ -133,14 +138,26 @@ def load_backend(name: str, folder: str | Path, threads: int | None = None) -> B
         return TorchBackend.load(folder, threads)
     if name == "onnx":
         return OnnxBackend.load(folder, threads)
-    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        return _auto_backend(folder, threads)
+    raise ValueError(f"unknown backend {name!r}; choose one of auto, {', '.join(BACKENDS)}")
+
+
+def _auto_backend(folder: str | Path, threads: int | None) -> Backend:
+    """Return the int8 ONNX backend where the folder has a current export, else torch."""
+    try:
+        return OnnxBackend.load(folder, threads)
+    except (FileNotFoundError, ValueError, ImportError) as exc:
+        logger.info("backend auto: torch (%s)", str(exc).splitlines()[0])
+        return TorchBackend.load(folder, threads)
 
 
 def add_backend_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--backend torch|onnx`` to a scoring command's parser."""
+    """Add ``--backend auto|torch|onnx`` to a scoring command's parser."""
     parser.add_argument(
         "--backend",
-        choices=BACKENDS,
-        default=DEFAULT_BACKEND,
-        help=f"inference backend (default {DEFAULT_BACKEND}); onnx needs the model's ONNX export",
+        choices=(CLI_BACKEND, *BACKENDS),
+        default=CLI_BACKEND,
+        help="inference backend: auto (default: the int8 ONNX export where the model folder "
+        "has a current one, else torch), torch (fp32) or onnx",
     )

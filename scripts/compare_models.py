@@ -2,6 +2,10 @@
 
     python scripts/compare_models.py --data data/default --split dev MODEL_DIR...
 
+``--held-out-for CONFIG`` keeps only the rows whose document is also outside the training split
+of another config's data (same sources, e.g. an older config): a fair comparison with a model
+trained on that data.
+
 For each model: ROC-AUC of each garbling recipe (and each kind of MT round trip: single pivot,
 chain, clause-only) against all clean rows, and at the model's own threshold the recall of
 each recipe and the false-positive rate on each register's clean rows and on hard negatives.
@@ -16,7 +20,29 @@ from datasets import load_from_disk
 from sklearn.metrics import roc_auc_score
 
 from detector.api import GarbleDetector
+from training.config import load_config
+from training.prepare import assign_splits
+from training.sources import CleanSentence
 from training.train import registers
+
+
+def held_out_docs(ds_all, config_path: str) -> set[str]:
+    """Return the documents that the config's split puts in dev or test.
+
+    Splits depend only on the set of document ids, the seed and the fractions, so they are
+    recomputed from the documents of the config's sources present in this dataset.
+    """
+    config = load_config(config_path)
+    names = {s.name for s in config.data.sources}
+    docs = {
+        d
+        for split in ds_all.values()
+        for d, s in zip(split["doc_id"], split["source"], strict=True)
+        if s in names
+    }
+    stubs = [CleanSentence("", d, "", "") for d in sorted(docs)]
+    splits = assign_splits(stubs, config.data, config.seed)
+    return {s.doc_id for name in ("dev", "test") for s in splits[name]}
 
 
 def mt_kind(detail: str) -> str:
@@ -64,8 +90,14 @@ def main() -> None:
     parser.add_argument("models", nargs="+", help="model folders")
     parser.add_argument("--data", default="data/default")
     parser.add_argument("--split", default="dev", choices=["dev", "test"])
+    parser.add_argument("--held-out-for", metavar="CONFIG", help="see the module docstring")
     args = parser.parse_args()
-    ds = load_from_disk(args.data)[args.split]
+    dsd = load_from_disk(args.data)
+    ds = dsd[args.split]
+    if args.held_out_for:
+        keep = held_out_docs(dsd, args.held_out_for)
+        ds = ds.filter(lambda row: row["doc_id"] in keep)
+        print(f"{len(ds)} {args.split} rows whose documents {args.held_out_for} also held out\n")
     print("| model | subset | ROC-AUC | recall at threshold | FPR at threshold |")
     print("|---|---|---|---|---|")
     for model in args.models:

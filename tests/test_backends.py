@@ -14,6 +14,7 @@ from detector.api import GarbleDetector
 from detector.backends import ONNX_DIR, ONNX_MODEL, OnnxBackend, TorchBackend, physical_cores
 from detector.cli import main
 from detector.encoding import BatchEncoder
+from detector.meta import ModelMeta
 from detector.segment import split_sentences
 from tests.conftest import REPO
 from training.onnx_export import CHECK_SENTENCES, export_onnx, write_onnx
@@ -179,3 +180,28 @@ def test_shipped_export_is_small_and_current():
     path = DEFAULT_MODEL_DIR / ONNX_DIR / ONNX_MODEL
     assert path.stat().st_size < 30 * 2**20
     assert OnnxBackend.load(DEFAULT_MODEL_DIR).inputs >= {"input_ids", "attention_mask"}
+
+
+def test_export_calibrated_on_dev_carries_its_own_threshold(onnx_model, tiny_model, tmp_path):
+    from datasets import load_from_disk
+
+    from training.calibrate import fit_platt
+
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model, folder)
+    data = tiny_model.parent / "data"
+    export_onnx(folder, calibrate_on=str(data))
+    own = json.loads((folder / ONNX_DIR / "export.json").read_text())["dev_calibration"]
+    dev = load_from_disk(str(data))["dev"]
+    assert own["rows"] == len(dev)
+    onnx = GarbleDetector.from_pretrained(folder, backend="onnx")
+    torch_ = GarbleDetector.from_pretrained(folder, backend="torch")
+    assert onnx.threshold == own["threshold"] and onnx.meta.calibration.a == own["calibration"]["a"]
+    assert torch_.meta == ModelMeta.load(folder)  # the torch backend keeps meta.json's
+    refit = fit_platt(onnx.margins(list(dev["text"])), list(dev["label"]))
+    assert refit.a == pytest.approx(own["calibration"]["a"], rel=1e-3)
+
+
+def test_auto_backend_takes_a_current_export_else_torch(onnx_model, tiny_model):
+    assert isinstance(GarbleDetector.from_pretrained(onnx_model, "auto").backend, OnnxBackend)
+    assert isinstance(GarbleDetector.from_pretrained(tiny_model, "auto").backend, TorchBackend)

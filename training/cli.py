@@ -29,6 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_baselines_parser(sub)
     export = sub.add_parser("export-onnx", help="write the int8 ONNX export for --backend onnx")
     export.add_argument("--model", help="model folder (default: the shipped model)")
+    export.add_argument(
+        "--calibrate-on",
+        metavar="DATA",
+        help="prepared dataset: fit the export's own calibration and threshold on its dev split",
+    )
     return parser
 
 
@@ -71,7 +76,8 @@ def _run_export(args: argparse.Namespace) -> None:
         raise RuntimeError(
             f"{exc}; install the export packages: pip install -e '.[train]'"
         ) from exc
-    print(export_onnx(args.model or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR))
+    folder = args.model or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR
+    print(export_onnx(folder, args.calibrate_on))
 
 
 def _run(args: argparse.Namespace) -> None:

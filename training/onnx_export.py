@@ -16,6 +16,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -120,8 +121,34 @@ def max_margin_difference(model, encoder: BatchEncoder, path: str | Path) -> flo
     return float(np.abs(np.diff(want, axis=1) - np.diff(got, axis=1)).max())
 
 
-def export_onnx(folder: str | Path) -> Path:
-    """Write ``folder/onnx/model.int8.onnx`` and ``export.json``; return the ONNX file's path."""
+def calibrate_export(folder: Path, data_dir: str) -> dict:
+    """Return Platt calibration and threshold of the int8 export, fitted on the dev split.
+
+    Int8 weights shift the margins a little; the export gets its own calibration by the model's
+    own threshold rule (``calibration`` of its training config), so its flags mean the same.
+    """
+    from datasets import load_from_disk
+
+    from detector.api import GarbleDetector
+    from training.calibrate import calibrate
+    from training.config import CalibrationConfig
+    from training.train import registers
+
+    detector = GarbleDetector.from_pretrained(folder, backend="onnx")
+    rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))
+    dev = load_from_disk(data_dir)["dev"]
+    groups = registers(dev) if rule.per_register else None
+    margins = detector.margins(list(dev["text"]))
+    cal, threshold = calibrate(margins, list(dev["label"]), rule.max_fpr, groups, rule.rule)
+    return {"calibration": asdict(cal), "threshold": threshold, "data": data_dir, "rows": len(dev)}
+
+
+def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
+    """Write ``folder/onnx/model.int8.onnx`` and ``export.json``; return the ONNX file's path.
+
+    With ``calibrate_on`` (a prepared dataset folder) the export is also calibrated on its dev
+    split (see :func:`calibrate_export`).
+    """
     folder = Path(folder)
     meta = ModelMeta.load(folder)
     model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
@@ -141,6 +168,9 @@ def export_onnx(folder: str | Path) -> Path:
         "versions": package_versions(_PACKAGES),
     }
     (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    if calibrate_on:
+        settings["dev_calibration"] = calibrate_export(folder, calibrate_on)
+        (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     size = path.stat().st_size / 2**20
     logger.info("wrote %s (%.1f MiB; max margin difference %.4f)", path, size, difference)
     return path

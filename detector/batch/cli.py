@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from detector.backends import add_backend_option
 from detector.batch.run import DEFAULT_CHUNK_SIZE, Engine
 from detector.batch.units import DEFAULT_PREFIX, UNITS
 
@@ -53,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     p.add_argument("--threshold", type=threshold, help="override the model's threshold")
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="of the added fields (garble_)")
     p.add_argument("--model", help="model folder (default: the shipped model)")
+    add_backend_option(p)
     p.add_argument("--batch-size", type=_positive_int, help="sentences per model batch")
     p.add_argument(
         "--chunk-size",
@@ -85,7 +87,9 @@ def run(args: argparse.Namespace) -> str:
 
         kwargs = {"batch_size": args.batch_size} if args.batch_size else {}
         try:
-            return GarbleDetector.from_pretrained(model, threads=threads, **kwargs)
+            return GarbleDetector.from_pretrained(
+                model, backend=args.backend, threads=threads, **kwargs
+            )
         except OSError as exc:
             raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
 

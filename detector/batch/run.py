@@ -44,6 +44,7 @@ class BatchScorer(Scorer, Protocol):
 
     name: str
     meta: ModelMeta
+    backend: object
 
 
 class ScorerLoader(Protocol):
@@ -169,7 +170,7 @@ def _fingerprint(job: BatchJob, files: list[Path], opts: ScoreOptions, scorer: B
     return {
         "inputs": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
         "options": asdict(opts),
-        "model": f"{scorer.name} {scorer.meta.version}",
+        "model": f"{scorer.name} {scorer.meta.version} ({type(scorer.backend).__name__})",
         "outputs": {route: str(target.resolve()) for route, target in job.routes()},
     }
 
