@@ -6,6 +6,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import torch
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -40,15 +41,15 @@ def load_encoder(cfg: ModelConfig, seed: int) -> tuple[PreTrainedModel, PreTrain
     id2label = dict(enumerate(LABELS))
     label2id = {v: k for k, v in id2label.items()}
     if cfg.random_init is not None:
-        import torch
-
         torch.manual_seed(seed)
         config = BertConfig(
             vocab_size=tokenizer.vocab_size, id2label=id2label, label2id=label2id, **cfg.random_init
         )
         return BertForSequenceClassification(config), tokenizer
     layers = {"num_hidden_layers": cfg.num_layers} if cfg.num_layers else {}
+    # fp32 whatever the folder stores: a model saved in fp16 would otherwise train in fp16,
+    # which is many times slower on a CPU.
     model = AutoModelForSequenceClassification.from_pretrained(
-        folder, num_labels=2, id2label=id2label, label2id=label2id, **layers
+        folder, num_labels=2, id2label=id2label, label2id=label2id, dtype=torch.float32, **layers
     )
     return model, tokenizer
