@@ -17,6 +17,29 @@ def _table(metrics: dict[str, dict]) -> list[str]:
     return rows
 
 
+def _threshold_rule(calibration: dict) -> str:
+    """Return how the threshold was chosen, from the config's ``calibration`` section."""
+    cap = calibration.get("max_fpr", "?")
+    scope = "of every register and of the hard negatives" if calibration.get("per_register") else ""
+    if calibration.get("rule") == "max_recall":
+        return f"the lowest that flags <= {cap} of the clean dev sentences {scope}".rstrip()
+    return f"best F1 among those flagging <= {cap} of the clean dev sentences {scope}".rstrip()
+
+
+def _provenance(cfg: dict) -> list[str]:
+    """Return the card lines that say what the model was trained from."""
+    base = cfg.get("model", {}).get("base", "?")
+    layers = cfg.get("model", {}).get("num_layers")
+    lines = [f"- encoder: `{base}`" + (f", first {layers} layers kept" if layers else "")]
+    distill = cfg.get("distill")
+    if distill:
+        lines.append(
+            f"- distilled from `{distill['teacher']}`: loss = {distill['alpha']} x tempered "
+            f"teacher scores (T={distill['temperature']}) + {1 - distill['alpha']:.2g} x labels"
+        )
+    return lines
+
+
 def model_card(meta: ModelMeta) -> str:
     """Return a Markdown model card for ``meta``: purpose, calibration, metrics, provenance."""
     cfg = meta.training_config
@@ -24,12 +47,12 @@ def model_card(meta: ModelMeta) -> str:
         f"# {meta.name} {meta.version}",
         "",
         "Sentence-level detector of garbled English (machine-translation and article-spinner",
-        "garbling), fine-tuned from "
-        f"`{cfg.get('model', {}).get('base', '?')}` by `garble-train train`.",
+        "garbling), fine-tuned by `garble-train train`.",
         "",
+        *_provenance(cfg),
         f"- labels: {meta.labels}; output: calibrated probability of `garbled`",
-        f"- threshold: {meta.threshold} (chosen on the dev split: best F1 with a false-positive",
-        f"  rate <= {cfg.get('calibration', {}).get('max_fpr', '?')} on clean dev sentences)",
+        f"- threshold: {meta.threshold}, chosen on the dev split: "
+        f"{_threshold_rule(cfg.get('calibration', {}))}",
         f"- calibration: {meta.calibration.method} a={meta.calibration.a:.4f} "
         f"b={meta.calibration.b:.4f} (fitted on the dev split)",
         f"- max length: {meta.max_length} tokens; package versions: {meta.versions}",
