@@ -197,6 +197,11 @@ def render(results: dict, scorers: dict) -> str:
         "",
         targets_table(results),
         "",
+        "Where a target is missed, what was tried is in `docs/EXPERIMENTS.md` (every choice made",
+        "on the own dev split): training-set size (1), data levers against shortcut cues and for",
+        "MT realism (2), the register-wise threshold rule (3), a shortcut-cue audit (4) and",
+        "distillation into the lite model (5); what was not tried is listed at its end.",
+        "",
     ]
     for name, res in results.items():
         slug = _slug(name)
