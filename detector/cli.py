@@ -83,12 +83,14 @@ def _score(args: argparse.Namespace) -> str:
 
 
 def _quiet_transformers(verbose: bool) -> None:
-    """Keep transformers' load-time progress bars and notices off stderr unless verbose."""
-    from transformers.utils import logging as hf_logging
+    """Keep transformers' load-time progress bars and notices off stderr unless verbose.
 
+    Through the environment, so that transformers is not imported where the ONNX backend
+    makes it unnecessary (it would cost a second of start-up).
+    """
     if not verbose:
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _evaluate(args: argparse.Namespace) -> str:
@@ -120,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
-    if getattr(args, "backend", "torch") == "torch":  # onnx never imports transformers
-        _quiet_transformers(args.verbose)
+    _quiet_transformers(args.verbose)
     try:
         commands = {"score": _score, "evaluate": _evaluate, "batch": _batch}
         print(commands[args.command](args))

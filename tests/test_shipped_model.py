@@ -26,9 +26,9 @@ CLEAN = [
 ]
 
 
-@pytest.fixture(scope="module")
-def detector():
-    return GarbleDetector.from_pretrained()
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def detector(request):
+    return GarbleDetector.from_pretrained(backend=request.param)
 
 
 def test_shipped_folder_is_complete_and_small():
@@ -41,9 +41,16 @@ def test_shipped_folder_is_complete_and_small():
         assert meta["metrics"]["test"][recipe]["roc_auc"] > 0.8
 
 
-def test_garbled_sentences_are_flagged(detector):
+def test_garbled_sentences_rank_above_clean_ones(detector):
+    assert min(detector.score(GARBLED)) > max(detector.score(CLEAN))
+
+
+def test_most_garbled_sentences_are_flagged(detector):
+    # The threshold flags at most 2 % of clean dev sentences per register; recall at it is
+    # about one half on the dev split, so not every garbled sentence is expected to be flagged.
     scores = detector.score(GARBLED)
-    assert all(s >= detector.threshold for s in scores), list(zip(GARBLED, scores, strict=True))
+    flagged = sum(s >= detector.threshold for s in scores)
+    assert flagged >= 3, list(zip(GARBLED, scores, strict=True))
 
 
 def test_clean_sentences_are_not_flagged(detector):
