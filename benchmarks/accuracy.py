@@ -4,7 +4,8 @@
     python benchmarks/accuracy.py ../shared/eval/mt_vs_human.jsonl  # a labelled JSONL (test only)
 
 For each backend: ROC-AUC, average precision, F1, precision, recall and false-positive rate at
-the model's threshold; between them: the largest and mean absolute score difference and the
+each backend's own threshold (the export carries its own, fitted on dev); between them: the
+largest and mean absolute score difference and the
 fraction of sentences flagged alike. Prints a Markdown table; ``--json`` also writes it.
 """
 
@@ -53,17 +54,21 @@ def sample(data: LabelledData, limit: int | None, seed: int = 0) -> LabelledData
     )
 
 
-def compare(labels: list[int], scores: dict[str, list[float]], threshold: float) -> dict:
-    """Return each backend's metrics and how far the onnx scores are from the torch scores."""
+def compare(
+    labels: list[int], scores: dict[str, list[float]], thresholds: dict[str, float]
+) -> dict:
+    """Return each backend's metrics at its own threshold and how far the onnx scores are from
+    the torch scores."""
     torch_s, onnx_s = np.asarray(scores["torch"]), np.asarray(scores["onnx"])
     diff = np.abs(torch_s - onnx_s)
+    flags = (torch_s >= thresholds["torch"]) == (onnx_s >= thresholds["onnx"])
     return {
         "n": len(labels),
-        "threshold": threshold,
-        "metrics": {b: binary_metrics(labels, s, threshold) for b, s in scores.items()},
+        "thresholds": thresholds,
+        "metrics": {b: binary_metrics(labels, s, thresholds[b]) for b, s in scores.items()},
         "max_abs_score_diff": round(float(diff.max()), 4),
         "mean_abs_score_diff": round(float(diff.mean()), 4),
-        "flag_agreement": round(float(((torch_s >= threshold) == (onnx_s >= threshold)).mean()), 4),
+        "flag_agreement": round(float(flags.mean()), 4),
     }
 
 
@@ -71,7 +76,7 @@ def markdown(result: dict, data_name: str) -> str:
     """Return the comparison as a Markdown table, ready to paste."""
     m = result["metrics"]
     lines = [
-        f"{data_name}: {result['n']} rows, threshold {result['threshold']}",
+        f"{data_name}: {result['n']} rows, thresholds {result['thresholds']}",
         "",
         "| backend | " + " | ".join(METRICS) + " |",
         "|---|" + "---:|" * len(METRICS),
@@ -106,13 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     data = sample(
         load_labelled(args.data, args.split, args.text_field, args.label_field), args.limit
     )
-    scores, threshold = {}, 0.0
+    scores, thresholds = {}, {}
     for backend in BACKENDS:
         detector = GarbleDetector.from_pretrained(args.model, backend=backend)
-        threshold = detector.threshold
+        thresholds[backend] = detector.threshold
         logger.info("scoring %d rows with %s", len(data.texts), backend)
         scores[backend] = detector.score(data.texts)
-    result = compare(data.labels, scores, threshold)
+    result = compare(data.labels, scores, thresholds)
     print(markdown(result, args.data.name))
     if args.json:
         payload = {"data": str(args.data), "model": str(args.model), **result}
