@@ -88,9 +88,15 @@ def _quiet_transformers(verbose: bool) -> None:
     Through the environment, so that transformers is not imported where the ONNX backend
     makes it unnecessary (it would cost a second of start-up).
     """
-    if not verbose:
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if verbose:
+        return
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:  # already imported (e.g. main() called in-process)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
 
 def _evaluate(args: argparse.Namespace) -> str:
