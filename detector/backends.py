@@ -104,6 +104,8 @@ class OnnxBackend:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Batches vary in shape; a growing arena would make memory grow with corpus size.
+        options.enable_cpu_mem_arena = False
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         return cls(session)
 
