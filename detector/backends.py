@@ -95,7 +95,9 @@ class OnnxBackend:
         self.settings = settings or {}
 
     @classmethod
-    def from_file(cls, path: str | Path, threads: int | None = None) -> OnnxBackend:
+    def from_file(
+        cls, path: str | Path, threads: int | None = None, settings: dict | None = None
+    ) -> OnnxBackend:
         """Return the backend of one ONNX file (all graph optimisations, one inter-op thread)."""
         import onnxruntime as ort
 
@@ -107,7 +109,7 @@ class OnnxBackend:
         # Batches vary in shape; a growing arena would make memory grow with corpus size.
         options.enable_cpu_mem_arena = False
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        return cls(session)
+        return cls(session, settings)
 
     @classmethod
     def load(cls, folder: str | Path, threads: int | None = None) -> OnnxBackend:
@@ -125,9 +127,7 @@ class OnnxBackend:
                 f"the ONNX export in {folder} is from another training run of the model; "
                 f"rewrite it with: {export_command(folder)}"
             )
-        backend = cls.from_file(path, threads)
-        backend.settings = recorded
-        return backend
+        return cls.from_file(path, threads, recorded)
 
     def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         feed = {k: v for k, v in batch.items() if k in self.inputs}

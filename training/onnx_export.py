@@ -130,16 +130,13 @@ def calibrate_export(folder: Path, data_dir: str) -> dict:
     from datasets import load_from_disk
 
     from detector.api import GarbleDetector
-    from training.calibrate import calibrate
     from training.config import CalibrationConfig
-    from training.train import registers
+    from training.train import calibrate_on_split
 
     detector = GarbleDetector.from_pretrained(folder, backend="onnx")
     rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))
     dev = load_from_disk(data_dir)["dev"]
-    groups = registers(dev) if rule.per_register else None
-    margins = detector.margins(list(dev["text"]))
-    cal, threshold = calibrate(margins, list(dev["label"]), rule.max_fpr, groups, rule.rule)
+    cal, threshold = calibrate_on_split(detector.margins(list(dev["text"])), dev, rule)
     return {"calibration": asdict(cal), "threshold": threshold, "data": data_dir, "rows": len(dev)}
 
 

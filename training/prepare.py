@@ -131,9 +131,9 @@ def _choose_recipes(
     names = sorted(data.recipes)
     weights = [data.recipes[n] for n in names]
     boost = data.unusual_clean_boost
-    boosted = [data.recipes[n] * (boost if n == "clean" else 1.0) for n in names]
-    if data.unusual_clean_boost == 1.0:
+    if boost == 1.0:
         return [rng.choices(names, weights)[0] for rng in rngs]
+    boosted = [w * boost if n == "clean" else w for n, w in zip(names, weights, strict=True)]
     return [
         rng.choices(names, boosted if is_unusual(s.text) else weights)[0]
         for s, rng in zip(sentences, rngs, strict=True)

@@ -12,10 +12,10 @@ from datasets import DatasetDict, load_from_disk
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
-from detector.meta import ModelMeta
+from detector.meta import Calibration, ModelMeta
 from training.calibrate import calibrate
 from training.card import model_card
-from training.config import Config, save_config
+from training.config import CalibrationConfig, Config, save_config
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
@@ -73,10 +73,16 @@ def _evaluate(detector: GarbleDetector, split) -> tuple[list[float], list[int], 
 
 def registers(split) -> list[str]:
     """Return each row's register for the threshold: its domain, or "hard_negative"."""
-    return [
-        r if r == "hard_negative" else d
-        for r, d in zip(split["recipe"], split["domain"], strict=False)
-    ]
+    pairs = zip(split["recipe"], split["domain"], strict=True)
+    return [r if r == "hard_negative" else d for r, d in pairs]
+
+
+def calibrate_on_split(
+    margins: list[float], split, rule: CalibrationConfig
+) -> tuple[Calibration, float]:
+    """Return the Platt calibration and threshold of ``margins`` on a split, by ``rule``."""
+    groups = registers(split) if rule.per_register else None
+    return calibrate(margins, list(split["label"]), rule.max_fpr, groups, rule.rule)
 
 
 def train(config: Config, data_dir: str | None = None) -> Path:
@@ -100,9 +106,7 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     )
     detector = GarbleDetector.from_model(model, tokenizer, meta)
     dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
-    cal = config.calibration
-    groups = registers(dsd["dev"]) if cal.per_register else None
-    meta.calibration, meta.threshold = calibrate(dev_m, dev_y, cal.max_fpr, groups, cal.rule)
+    meta.calibration, meta.threshold = calibrate_on_split(dev_m, dsd["dev"], config.calibration)
     dev_p = [meta.calibration.probability(m) for m in dev_m]
     test_m, test_y, test_r = _evaluate(detector, dsd["test"])
     test_p = [meta.calibration.probability(m) for m in test_m]
