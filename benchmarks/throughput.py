@@ -7,11 +7,12 @@
 In one run, on the same sentences: (a) the naive baseline, transformers
 ``pipeline("text-classification")`` on the default model in fp32, batch size 32, input in its
 given (shuffled) order; (b) ``GarbleDetector`` with each backend (``torch``: fp32, sentences
-sorted by length and padded per batch; ``onnx``: the int8 export) on the default model; (c) the
-same for every extra ``--model``. Then the median wall time of ``garble score`` (a fresh process)
-on a 40-sentence article with each backend. Sentences are the 20-30 word sentences of the
-clean news and Wikipedia text in ../shared/data, shuffled with a fixed seed. Prints a Markdown
-table; ``--json`` also writes the numbers and the environment.
+sorted by length and padded per batch; ``onnx``: the int8 export) on the default model, and the
+int8 export in ``--workers`` processes of one thread each (default: one per physical core, if
+more than one); (c) the same for every extra ``--model``. Then the median wall time of
+``garble score`` (a fresh process) on a 40-sentence article with each backend. Sentences are
+the 20-30 word sentences of the clean news and Wikipedia text in ../shared/data, shuffled with
+a fixed seed. Prints a Markdown table; ``--json`` also writes the numbers and the environment.
 """
 
 from __future__ import annotations
@@ -107,18 +108,32 @@ def naive_pipeline(folder: Path, sentences: list[str]) -> Throughput:
     return Throughput(name, folder.name, load, speed, vs_naive=1.0)
 
 
-def detector_speed(folder: Path, backend: str, sentences: list[str]) -> Throughput | None:
-    """Measure ``GarbleDetector.score`` with one backend; None if the folder lacks its export."""
+def detector_speed(
+    folder: Path, backend: str, sentences: list[str], workers: int = 1
+) -> Throughput | None:
+    """Measure ``GarbleDetector.score`` with one backend; None if the folder lacks its export.
+
+    With ``workers`` > 1 the backend runs in that many processes, one thread each.
+    """
     start = time.perf_counter()
     try:
-        detector = GarbleDetector.from_pretrained(folder, backend=backend)
+        detector = GarbleDetector.from_pretrained(folder, backend=backend, workers=workers)
     except FileNotFoundError as exc:
         logger.warning("skipping %s with %s: %s", folder, backend, exc)
         return None
     load = time.perf_counter() - start
-    speed = sentences_per_second(detector.score, sentences)
+    try:
+        speed = sentences_per_second(detector.score, sentences)
+    finally:
+        detector.close()
     label = {"torch": "torch fp32", "onnx": "onnx int8"}[backend]
-    return Throughput(f"garble {label} (batch {detector.batch_size})", folder.name, load, speed)
+    label += f" (batch {detector.batch_size}" + (f", {workers} processes)" if workers > 1 else ")")
+    return Throughput(f"garble {label}", folder.name, load, speed)
+
+
+def layouts(workers: int) -> list[tuple[str, int]]:
+    """Return the (backend, processes) pairs to measure on each model."""
+    return [(backend, 1) for backend in BACKENDS] + ([("onnx", workers)] if workers > 1 else [])
 
 
 def cold_start(folder: Path, backend: str, runs: int) -> ColdStart | None:
@@ -211,6 +226,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sentences", type=Path, action="append", help="JSONL with a text field (repeatable)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=physical_cores(),
+        help="processes of the multi-process onnx row (default: physical cores; 1: no such row)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser
 
@@ -227,12 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     naive = naive_pipeline(args.default_model, sentences)
     speeds = [naive]
     for folder in [args.default_model, *args.model]:
-        for backend in BACKENDS:
-            measured = detector_speed(folder, backend, sentences)
+        for backend, workers in layouts(args.workers):
+            measured = detector_speed(folder, backend, sentences, workers)
             if measured:
                 measured.vs_naive = measured.sentences_per_s / naive.sentences_per_s
                 speeds.append(measured)
-            logger.info("%s %s done", folder.name, backend)
+            logger.info("%s %s x%d done", folder.name, backend, workers)
     starts = [
         c
         for folder in [args.default_model, *args.model]

@@ -13,6 +13,7 @@ from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backe
 from detector.encoding import BatchEncoder
 from detector.meta import Calibration, ModelMeta
 from detector.segment import split_sentences
+from detector.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +98,25 @@ class GarbleDetector:
         path: str | Path | None = None,
         backend: str = DEFAULT_BACKEND,
         threads: int | None = None,
+        workers: int = 1,
         **kwargs,
     ) -> GarbleDetector:
         """Return a detector loaded from a model folder (default: the shipped model).
 
         ``backend`` is ``torch`` (fp32 weights) or ``onnx`` (the folder's int8 ONNX export);
-        ``threads`` defaults to the number of physical cores.
+        ``threads`` defaults to the number of physical cores. ``workers`` > 1 runs the backend
+        in that many processes (``threads`` each, default: the cores shared among them), which
+        pays for large inputs on few cores; call ``close()`` when done with it.
         """
         folder = Path(path or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR)
         if not (folder / "meta.json").is_file():
             raise FileNotFoundError(f"{folder} is not a model folder (no meta.json)")
         meta = ModelMeta.load(folder)
         encoder = BatchEncoder.from_folder(folder, meta.max_length)
-        loaded = load_backend(backend, folder, threads)
+        if workers > 1:
+            loaded = WorkerPool(backend, folder, workers, threads)
+        else:
+            loaded = load_backend(backend, folder, threads)
         return cls(loaded, encoder, _backend_meta(meta, loaded), **kwargs)
 
     @classmethod
@@ -139,13 +146,20 @@ class GarbleDetector:
         """
         encodings = self.encoder.encode(list(sentences))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
+        padded = (self.encoder.pad([encodings[i] for i in idx]) for idx in batches)
+        run_all = getattr(self.backend, "logits_many", None)  # worker processes
+        results = run_all(padded) if run_all else map(self.backend.logits, padded)
         out = [0.0] * len(encodings)
-        for k in range(0, len(order), self.batch_size):
-            idx = order[k : k + self.batch_size]
-            logits = self.backend.logits(self.encoder.pad([encodings[i] for i in idx]))
+        for idx, logits in zip(batches, results, strict=True):
             for i, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
                 out[i] = m
         return out
+
+    def close(self) -> None:
+        """Stop the backend's worker processes, if it has any."""
+        if close := getattr(self.backend, "close", None):
+            close()
 
     def score(self, sentences: list[str]) -> list[float]:
         """Return the calibrated probability that each sentence is garbled."""

@@ -16,6 +16,7 @@ from detector.cli import main
 from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
 from detector.segment import split_sentences
+from detector.workers import WorkerPool
 from tests.conftest import REPO
 from training.onnx_export import CHECK_SENTENCES, export_onnx, write_onnx
 
@@ -102,6 +103,9 @@ def test_int8_export_margins_close_to_torch(onnx_model):
     assert np.corrcoef(want, got)[0, 1] > 0.95
     settings = json.loads((onnx_model / ONNX_DIR / "export.json").read_text())
     assert settings["quantization"]["weight_type"] == "int8"
+    layers = AutoConfig.from_pretrained(onnx_model).num_hidden_layers
+    assert settings["fusion"]["Attention"] == layers  # one fused attention kernel per layer
+    assert settings["fusion"]["SkipLayerNormalization"] == 2 * layers
     assert settings["model"]["name"] == "tiny"
     assert "onnxruntime" in settings["versions"]
 
@@ -166,11 +170,13 @@ def test_throughput_benchmark_quick_run(onnx_model, tmp_path, capsys):
     out = tmp_path / "throughput.json"
     corpus = str(REPO / "tests" / "data" / "tiny_corpus.jsonl")
     argv = ["--quick", "--n", "24", "--cold-start-runs", "0", "--sentences", corpus]
+    argv += ["--workers", "2"]
     assert benchmark([*argv, "--default-model", str(onnx_model), "--json", str(out)]) == 0
     table = capsys.readouterr().out
     assert "| transformers pipeline fp32 (batch 32) |" in table and "onnx int8" in table
+    assert "onnx int8 (batch 64, 2 processes)" in table
     result = json.loads(out.read_text())
-    assert [row["vs_naive"] is not None for row in result["throughput"]] == [True] * 3
+    assert [row["vs_naive"] is not None for row in result["throughput"]] == [True] * 4
     assert result["environment"]["physical_cores_available"] >= 1
 
 
@@ -205,3 +211,24 @@ def test_export_calibrated_on_dev_carries_its_own_threshold(onnx_model, tiny_mod
 def test_auto_backend_takes_a_current_export_else_torch(onnx_model, tiny_model):
     assert isinstance(GarbleDetector.from_pretrained(onnx_model, "auto").backend, OnnxBackend)
     assert isinstance(GarbleDetector.from_pretrained(tiny_model, "auto").backend, TorchBackend)
+
+
+def test_worker_processes_give_the_same_scores_in_order(onnx_model):
+    one = GarbleDetector.from_pretrained(onnx_model, backend="onnx", batch_size=4)
+    two = GarbleDetector.from_pretrained(onnx_model, backend="onnx", workers=2, batch_size=4)
+    try:
+        assert isinstance(two.backend, WorkerPool) and two.backend.kind == "OnnxBackend"
+        assert two.backend.settings == one.backend.settings
+        np.testing.assert_allclose(two.margins(ALL), one.margins(ALL), atol=1e-5)
+        batch = one.encoder.pad(one.encoder.encode(SENTENCES))
+        np.testing.assert_allclose(two.backend.logits(batch), one.backend.logits(batch), atol=1e-5)
+        processes = two.backend._pool._pool
+        assert len(processes) == 2 and all(p.is_alive() for p in processes)
+    finally:
+        two.close()
+    assert not any(p.is_alive() for p in processes)
+
+
+def test_worker_load_error_reaches_the_caller(tiny_model):
+    with pytest.raises(FileNotFoundError, match="garble-train export-onnx"):
+        GarbleDetector.from_pretrained(tiny_model, backend="onnx", workers=2)

@@ -135,6 +135,20 @@ def test_jsonl_rows_keep_fields_and_get_score_and_flag(model, tmp_path, capsys, 
         assert row["garble_error"] is None
 
 
+def test_worker_processes_write_the_same_rows_and_resume_across_counts(
+    model, tmp_path, capsys, monkeypatch
+):
+    src = write_jsonl(tmp_path / "in.jsonl", records(40))
+    base = ["--model", model, "--chunk-size", "8"]
+    assert batch(capsys, src, "-o", tmp_path / "one.jsonl", *base)[0] == 0
+    interrupt_after(monkeypatch, 2)
+    assert batch(capsys, src, "-o", tmp_path / "two.jsonl", *base, "--workers", "2")[0] == 130
+    monkeypatch.undo()
+    code, out, err = batch(capsys, src, "-o", tmp_path / "two.jsonl", *base, "--resume")
+    assert code == 0 and "40 input rows" in out, err
+    assert read_output(tmp_path / "two.jsonl") == read_output(tmp_path / "one.jsonl")
+
+
 def write_input(path: Path, rows: list[dict]) -> Path:
     """Write ``rows`` in the format (and compression) ``path``'s name asks for."""
     fmt = path.name.split(".")[1]

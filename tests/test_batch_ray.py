@@ -106,10 +106,10 @@ def test_ray_engine_without_ray_is_one_line_error(tmp_path, capsys, monkeypatch)
     assert_one_line_error(code, out, err, RAY_MISSING)
 
 
-def test_workers_need_the_ray_engine(tmp_path, capsys):
+def test_ray_address_needs_the_ray_engine(tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl", records(2))
-    code, out, err = batch(capsys, src, "-o", tmp_path / "o.jsonl", "--workers", "2")
-    assert_one_line_error(code, out, err, "need --engine ray")
+    code, out, err = batch(capsys, src, "-o", tmp_path / "o.jsonl", "--ray-address", "auto")
+    assert_one_line_error(code, out, err, "needs --engine ray")
 
 
 def test_ray_engine_writes_what_the_local_engine_writes(local_ray, model, tmp_path, capsys):

@@ -63,7 +63,12 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
         help="input rows scored and committed together",
     )
     p.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or ray")
-    p.add_argument("--workers", type=_positive_int, help="--engine ray: model actors (default: 1)")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="scoring processes (local engine, default 1; 2 on 2 cores is about 1.4x faster "
+        "with the onnx backend) or model actors (--engine ray, default 1)",
+    )
     p.add_argument("--ray-address", metavar="ADDR", help="--engine ray: cluster (default: local)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -82,16 +87,21 @@ def run(args: argparse.Namespace) -> str:
     from detector.batch.units import ScoreOptions
     from detector.textio import InputError
 
+    loaded = []  # detectors to close: their worker processes
+
     def load(threads: int | None = None):
         from detector.api import GarbleDetector
 
         kwargs = {"batch_size": args.batch_size} if args.batch_size else {}
+        workers = (args.workers or 1) if args.engine == "local" else 1  # Ray: one per actor
         try:
-            return GarbleDetector.from_pretrained(
-                model, backend=args.backend, threads=threads, **kwargs
+            detector = GarbleDetector.from_pretrained(
+                model, backend=args.backend, threads=threads, workers=workers, **kwargs
             )
         except OSError as exc:
             raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
+        loaded.append(detector)
+        return detector
 
     model = Path(args.model).resolve() if args.model else None  # the same for Ray workers
     options = ScoreOptions(args.unit, args.text_field, args.id_field, args.threshold, args.prefix)
@@ -106,7 +116,11 @@ def run(args: argparse.Namespace) -> str:
         overwrite=args.overwrite,
         progress=sys.stderr.isatty() if args.progress is None else args.progress,
     )
-    return run_batch(job, load, _engine(args)).line()
+    try:
+        return run_batch(job, load, _engine(args)).line()
+    finally:
+        for detector in loaded:
+            detector.close()
 
 
 def _engine(args: argparse.Namespace) -> Engine | None:
@@ -114,8 +128,8 @@ def _engine(args: argparse.Namespace) -> Engine | None:
     from detector.textio import InputError
 
     if args.engine == "local":
-        if args.workers or args.ray_address:
-            raise InputError("--workers and --ray-address need --engine ray")
+        if args.ray_address:
+            raise InputError("--ray-address needs --engine ray")
         return None
     from detector.batch.ray_engine import RayEngine, import_ray
 

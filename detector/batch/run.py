@@ -170,9 +170,14 @@ def _fingerprint(job: BatchJob, files: list[Path], opts: ScoreOptions, scorer: B
     return {
         "inputs": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
         "options": asdict(opts),
-        "model": f"{scorer.name} {scorer.meta.version} ({type(scorer.backend).__name__})",
+        "model": f"{scorer.name} {scorer.meta.version} ({_backend_kind(scorer.backend)})",
         "outputs": {route: str(target.resolve()) for route, target in job.routes()},
     }
+
+
+def _backend_kind(backend: object) -> str:
+    """Return the backend's class name; that of the backend worker processes run, if any."""
+    return getattr(backend, "kind", type(backend).__name__)
 
 
 def _checkpoint(previous: Checkpoint | None, job: dict) -> Checkpoint:
