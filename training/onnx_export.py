@@ -126,7 +126,8 @@ def _quiet_exporters() -> Iterator[None]:
 def write_onnx(model, encoder: BatchEncoder, path: str | Path, quantize: bool = True) -> dict:
     """Write the fused ONNX export of an in-memory model to ``path`` (int8 or fp32).
 
-    Returns the number of each fused kernel in the graph.
+    Returns the number of each fused kernel in the graph. ``model`` is left in eval mode, fp32,
+    with eager attention (same results as the default attention).
     """
     path = Path(path)
     sample = encoder.pad(encoder.encode(CHECK_SENTENCES))
