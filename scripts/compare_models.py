@@ -4,7 +4,8 @@
 
 ``--held-out-for CONFIG`` keeps only the rows whose document is also outside the training split
 of another config's data (same sources, e.g. an older config): a fair comparison with a model
-trained on that data.
+trained on that data. ``--unseen-by DATA`` keeps only the rows whose document is not in the
+training split of another prepared dataset (e.g. one with more sentences of the same sources).
 
 For each model: ROC-AUC of each garbling recipe (and each kind of MT round trip: single pivot,
 chain, clause-only) against all clean rows, and at the model's own threshold the recall of
@@ -91,9 +92,14 @@ def main() -> None:
     parser.add_argument("--data", default="data/default")
     parser.add_argument("--split", default="dev", choices=["dev", "test"])
     parser.add_argument("--held-out-for", metavar="CONFIG", help="see the module docstring")
+    parser.add_argument("--unseen-by", metavar="DATA", help="see the module docstring")
     args = parser.parse_args()
     dsd = load_from_disk(args.data)
     ds = dsd[args.split]
+    if args.unseen_by:
+        seen = set(load_from_disk(args.unseen_by)["train"]["doc_id"])
+        ds = ds.filter(lambda row: row["doc_id"] not in seen)
+        print(f"{len(ds)} {args.split} rows whose documents {args.unseen_by} does not train on\n")
     if args.held_out_for:
         keep = held_out_docs(dsd, args.held_out_for)
         ds = ds.filter(lambda row: row["doc_id"] in keep)
