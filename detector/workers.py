@@ -1,7 +1,7 @@
 """Worker processes: a backend run in N processes, each scoring whole batches on its own cores.
 
-On few cores, N single-threaded ONNX Runtime sessions keep the CPU busier than one session with
-N threads (small per-layer kernels synchronise their threads often), see docs/PERFORMANCE.md.
+N single-threaded sessions instead of one session with N threads: whether that pays depends on
+the machine and the export (docs/PERFORMANCE.md; ``python -m benchmarks.processes``).
 Workers are started with ``spawn`` (safe whatever the parent imported) and each loads its
 backend as it starts; a load error is kept and raised by the first call, so it reaches the
 caller as the original exception instead of a respawn loop.

@@ -66,8 +66,8 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     p.add_argument(
         "--workers",
         type=_positive_int,
-        help="scoring processes (local engine, default 1; 2 on 2 cores is about 1.4x faster "
-        "with the onnx backend) or model actors (--engine ray, default 1)",
+        help="scoring processes of the local engine (default 1; see docs/PERFORMANCE.md) "
+        "or model actors of --engine ray (default 1)",
     )
     p.add_argument("--ray-address", metavar="ADDR", help="--engine ray: cluster (default: local)")
     again = p.add_mutually_exclusive_group()
