@@ -91,6 +91,7 @@ class GarbleDetector:
         self.encoder = encoder
         self.meta = meta
         self.batch_size = batch_size
+        self.truncated = 0  # sentences scored on their first max_length tokens only, so far
 
     @classmethod
     def from_pretrained(
@@ -145,6 +146,7 @@ class GarbleDetector:
         padded only to its own longest sentence.
         """
         encodings = self.encoder.encode(list(sentences))
+        self._note_truncated(sum(bool(e.overflowing) for e in encodings), len(encodings))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
         padded = (self.encoder.pad([encodings[i] for i in idx]) for idx in batches)
@@ -155,6 +157,19 @@ class GarbleDetector:
             for i, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
                 out[i] = m
         return out
+
+    def _note_truncated(self, n: int, of: int) -> None:
+        """Count sentences cut to ``max_length`` tokens; warn the first time it happens."""
+        if n and not self.truncated:
+            logger.warning(
+                "%d of %d sentences are longer than %d tokens; only their first %d tokens were "
+                "scored (warned once per model load)",
+                n,
+                of,
+                self.meta.max_length,
+                self.meta.max_length,
+            )
+        self.truncated += n
 
     def close(self) -> None:
         """Stop the backend's worker processes, if it has any."""

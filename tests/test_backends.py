@@ -232,3 +232,17 @@ def test_worker_processes_give_the_same_scores_in_order(onnx_model):
 def test_worker_load_error_reaches_the_caller(tiny_model):
     with pytest.raises(FileNotFoundError, match="garble-train export-onnx"):
         GarbleDetector.from_pretrained(tiny_model, backend="onnx", workers=2)
+
+
+def test_truncated_sentences_are_counted_and_warned_once(tiny_model, caplog):
+    detector = GarbleDetector.from_pretrained(tiny_model)
+    long = " ".join(["word"] * (3 * detector.meta.max_length))
+    with caplog.at_level("WARNING", logger="detector.api"):
+        detector.score(["Short.", long])
+        detector.score([long, long, "Short."])
+    assert detector.truncated == 3
+    warnings = [r.getMessage() for r in caplog.records if r.name == "detector.api"]
+    assert warnings == [
+        f"1 of 2 sentences are longer than {detector.meta.max_length} tokens; only their first "
+        f"{detector.meta.max_length} tokens were scored (warned once per model load)"
+    ]
