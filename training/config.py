@@ -87,6 +87,19 @@ class ModelConfig(_Strict):
     max_length: int = 96
     # Keep only the first N transformer layers of ``base`` (a smaller, faster student).
     num_layers: int | None = None
+    # Train LoRA adapters (merged after training) instead of all weights.
+    adapter: AdapterConfig | None = None
+
+
+class AdapterConfig(_Strict):
+    """LoRA adapters instead of full fine-tuning (see ``training/adapters.py``)."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    # BERT module names: attention query/key/value and every dense layer (attention output,
+    # feed-forward, pooler).
+    target_modules: list[str] = ["query", "key", "value", "dense"]
 
 
 class DistillConfig(_Strict):

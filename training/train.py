@@ -13,6 +13,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
 from detector.meta import Calibration, ModelMeta
+from training.adapters import add_adapters, merge_adapters
 from training.calibrate import calibrate
 from training.card import model_card
 from training.config import CalibrationConfig, Config, save_config
@@ -98,8 +99,12 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     train_ds = _tokenize(dsd, tokenizer, config.model.max_length)["train"]
     if config.distill is not None:
         train_ds = add_teacher_margins(train_ds, list(dsd["train"]["text"]), config.distill)
+    if config.model.adapter is not None:
+        model = add_adapters(model, config.model.adapter)
     with tempfile.TemporaryDirectory() as workdir:
         loss = _fit(config, model, tokenizer, train_ds, workdir)
+    if config.model.adapter is not None:
+        model = merge_adapters(model)
     train_seconds = time.perf_counter() - start
     meta = ModelMeta(
         name=config.name, version=config.version, labels=LABELS, max_length=config.model.max_length
