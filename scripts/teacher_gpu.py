@@ -1,0 +1,266 @@
+"""Fine-tune a bigger teacher encoder on a lent GPU and write its margins for distillation.
+
+The GPU machine (docs/EXPERIMENTS.md section 8) has no network, no project install and takes at
+most 64 MiB of files per call, so this script needs only torch, transformers, safetensors and
+scikit-learn, and works in three steps:
+
+  pack   (here)  int8-quantise the teacher's weights (per 64 weights of a row) into parts of at most
+                 --part-mb MB, beside its config and tokenizer
+  rows   (here)  export text, label and recipe of a prepared data folder as gzipped JSONL
+  train  (GPU)   unpack the parts, fine-tune for --epochs, keep the epoch with the best dev
+                 ROC-AUC and write every row's logit margin (teacher-margins.jsonl.gz)
+
+`garble-train train` reads the margins through `distill.teacher` (a .jsonl.gz file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import logging
+import math
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+logger = logging.getLogger("teacher_gpu")
+
+_SCALE = ".__scale"
+_GROUP = 64
+_META_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+)
+
+
+def text_key(text: str) -> str:
+    """A short digest that ties a margin to its row's text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def pack(model_dir: Path, out: Path, part_mb: float) -> None:
+    """Quantise the 2-D weights of ``model_dir`` to int8 and split them into parts."""
+    state = load_file(str(model_dir / "model.safetensors"))
+    parts: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for name in sorted(state):
+        w = state[name]
+        if not w.is_floating_point():
+            tensors = {name: w}
+        elif w.ndim == 2 and w.numel() > 100_000 and w.shape[1] % _GROUP == 0:
+            g = w.float().reshape(w.shape[0], -1, _GROUP)  # groups of 64 weights in a row
+            scale = g.abs().amax(dim=2, keepdim=True).clamp(min=1e-8) / 127.0
+            tensors = {name: torch.round(g / scale).to(torch.int8), name + _SCALE: scale.half()}
+        else:
+            tensors = {name: w.half()}  # biases and norms: fp16 is close enough
+        nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
+        if parts[-1] and size + nbytes > part_mb * 1e6:
+            parts.append({})
+            size = 0
+        parts[-1].update(tensors)
+        size += nbytes
+    (out / "meta").mkdir(parents=True, exist_ok=True)
+    for i, tensors in enumerate(parts):
+        (out / f"w{i}").mkdir(exist_ok=True)
+        save_file(tensors, str(out / f"w{i}" / f"part-{i}.safetensors"))
+    for name in _META_FILES:
+        if (model_dir / name).exists():
+            shutil.copy(model_dir / name, out / "meta" / name)
+    logger.info("packed %d tensors into %d parts under %s", len(state), len(parts), out)
+
+
+def unpack(parts_dir: Path, meta_dir: Path, out: Path) -> None:
+    """Dequantise every part into one fp32 ``model.safetensors`` beside config and tokenizer."""
+    packed: dict[str, torch.Tensor] = {}
+    for path in sorted(parts_dir.glob("part-*.safetensors")):
+        packed.update(load_file(str(path)))
+    state = {}
+    for name, t in packed.items():
+        if name.endswith(_SCALE):
+            continue
+        scale = packed.get(name + _SCALE)
+        if scale is not None:
+            t = (t.float() * scale.float()).reshape(t.shape[0], -1)
+        state[name] = t.float() if t.is_floating_point() else t
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(out / "model.safetensors"))
+    for path in meta_dir.iterdir():
+        shutil.copy(path, out / path.name)
+    logger.info("unpacked %d tensors from %s", len(state), parts_dir)
+
+
+def export_rows(data_dir: Path, out: Path) -> None:
+    """Write text, label and recipe of every split of a prepared data folder (needs datasets)."""
+    from datasets import load_from_disk
+
+    out.mkdir(parents=True, exist_ok=True)
+    for split, ds in load_from_disk(str(data_dir)).items():
+        with gzip.open(out / f"{split}.jsonl.gz", "wt", encoding="utf-8") as f:
+            for row in ds.select_columns(["text", "label", "recipe"]):
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        logger.info("%s: %d rows", split, len(ds))
+
+
+def _read_rows(rows_dir: Path, split: str, limit: int | None) -> list[dict]:
+    with gzip.open(rows_dir / f"{split}.jsonl.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return rows[:limit] if limit else rows
+
+
+def _batches(n: int, size: int, rng: random.Random | None) -> list[list[int]]:
+    order = list(range(n))
+    if rng is not None:
+        rng.shuffle(order)
+    return [order[i : i + size] for i in range(0, n, size)]
+
+
+@torch.no_grad()
+def _margins(model, tokenizer, texts: list[str], args, device) -> list[float]:
+    model.eval()
+    out = [0.0] * len(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), 256):
+        idx = order[start : start + 256]
+        enc = tokenizer(
+            [texts[i] for i in idx],
+            truncation=True,
+            max_length=args.max_length,
+            padding=True,
+            return_tensors="pt",
+        ).to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(**enc).logits.float()
+        for i, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
+            out[i] = m
+    model.train()
+    return out
+
+
+def _dev_report(rows: list[dict], margins: list[float]) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    labels = [r["label"] for r in rows]
+    report = {"all": roc_auc_score(labels, margins)}
+    clean = [(m, 0) for r, m in zip(rows, margins, strict=True) if r["label"] == 0]
+    for recipe in sorted({r["recipe"] for r in rows if r["label"] == 1}):
+        pos = [(m, 1) for r, m in zip(rows, margins, strict=True) if r["recipe"] == recipe]
+        pairs = clean + pos
+        report[recipe] = roc_auc_score([y for _, y in pairs], [m for m, _ in pairs])
+    return {k: round(float(v), 4) for k, v in report.items()}
+
+
+def train(args) -> None:
+    """Fine-tune the unpacked teacher; write the best epoch's margins and a log."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    with tempfile.TemporaryDirectory() as model_dir:
+        unpack(args.parts, args.meta, Path(model_dir))
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, num_labels=2, dtype=torch.float32
+        )
+    model.to(device)
+    splits = {s: _read_rows(args.rows, s, args.max_rows) for s in ("train", "dev", "test")}
+    train_rows = splits["train"]
+    steps = math.ceil(len(train_rows) / args.batch_size) * args.epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    warmup = max(1, int(0.06 * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
+    )
+    log: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "device": str(device)}
+    log["epochs"], best = [], 0.0
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        spent = time.perf_counter() - start
+        if epoch > 1 and spent * epoch / (epoch - 1) > args.time_budget:
+            logger.info("stopping before epoch %d: the time budget would run out", epoch)
+            break
+        for idx in _batches(len(train_rows), args.batch_size, rng):
+            enc = tokenizer(
+                [train_rows[i]["text"] for i in idx],
+                truncation=True,
+                max_length=args.max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(device)
+            labels = torch.tensor([train_rows[i]["label"] for i in idx], device=device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss = torch.nn.functional.cross_entropy(model(**enc).logits.float(), labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+        dev = _margins(model, tokenizer, [r["text"] for r in splits["dev"]], args, device)
+        report = _dev_report(splits["dev"], dev)
+        entry = {"epoch": epoch, "seconds": round(time.perf_counter() - start, 1), "dev": report}
+        log["epochs"].append(entry)
+        logger.info("epoch %d: %s", epoch, entry)
+        if report["all"] > best:
+            margins = {"dev": dev}
+            for name in ("train", "test"):
+                texts = [r["text"] for r in splits[name]]
+                margins[name] = _margins(model, tokenizer, texts, args, device)
+            best, log["best_epoch"] = report["all"], epoch
+            _write_margins(args.out / "teacher-margins.jsonl.gz", splits, margins)
+        (args.out / "teacher-log.json").write_text(json.dumps(log, indent=1))
+
+
+def _write_margins(path: Path, splits: dict, margins: dict) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for split, rows in splits.items():
+            for i, (row, m) in enumerate(zip(rows, margins[split], strict=True)):
+                key = text_key(row["text"])
+                f.write(json.dumps({"split": split, "i": i, "key": key, "margin": round(m, 4)}))
+                f.write("\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    p = sub.add_parser("pack")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--part-mb", type=float, default=55.0)
+    r = sub.add_parser("rows")
+    r.add_argument("--data", type=Path, required=True)
+    r.add_argument("--out", type=Path, required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--parts", type=Path, required=True)
+    t.add_argument("--meta", type=Path, required=True)
+    t.add_argument("--rows", type=Path, required=True)
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--epochs", type=int, default=3)
+    t.add_argument("--lr", type=float, default=3e-5)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--max-length", type=int, default=96)
+    t.add_argument("--max-rows", type=int, default=None, help="smoke tests: rows per split")
+    t.add_argument("--seed", type=int, default=13)
+    t.add_argument("--time-budget", type=float, default=420.0, help="seconds; no epoch after")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.step == "pack":
+        pack(args.model, args.out, args.part_mb)
+    elif args.step == "rows":
+        export_rows(args.data, args.out)
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        train(args)
+
+
+if __name__ == "__main__":
+    main()
