@@ -44,7 +44,7 @@ _META_FILES = (
 
 
 def text_key(text: str) -> str:
-    """A short digest that ties a margin to its row's text."""
+    """A short digest that ties a margin to its row's text (as training.teacher_margins)."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -57,8 +57,9 @@ def pack(model_dir: Path, out: Path, part_mb: float) -> None:
         w = state[name]
         if not w.is_floating_point():
             tensors = {name: w}
-        elif w.ndim == 2 and w.numel() > 100_000 and w.shape[1] % _GROUP == 0:
-            g = w.float().reshape(w.shape[0], -1, _GROUP)  # groups of 64 weights in a row
+        elif w.ndim == 2 and w.numel() > 100_000:
+            group = _GROUP if w.shape[1] % _GROUP == 0 else w.shape[1]
+            g = w.float().reshape(w.shape[0], -1, group)  # one scale per group of a row
             scale = g.abs().amax(dim=2, keepdim=True).clamp(min=1e-8) / 127.0
             tensors = {name: torch.round(g / scale).to(torch.int8), name + _SCALE: scale.half()}
         else:

@@ -105,7 +105,7 @@ class ModelConfig(_Strict):
 class DistillConfig(_Strict):
     """Knowledge distillation: also match a teacher model's soft scores on the training rows."""
 
-    teacher: str
+    teacher: str  # a model folder, or a margins file (.jsonl.gz) from scripts/teacher_gpu.py
     alpha: float = 0.7  # weight of the soft (teacher) loss; 1 - alpha on the gold labels
     temperature: float = 2.0
 
