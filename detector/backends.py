@@ -71,11 +71,11 @@ class TorchBackend:
     def load(cls, folder: str | Path, threads: int | None = None) -> TorchBackend:
         """Return the backend of a model folder's weights, upcast to fp32."""
         import torch
-        from transformers import AutoModelForSequenceClassification
+
+        from detector.weights import load_classifier
 
         torch.set_num_threads(threads or physical_cores())
-        model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
-        return cls(model)
+        return cls(load_classifier(folder))
 
     def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         import torch

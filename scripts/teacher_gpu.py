@@ -1,10 +1,11 @@
 """Fine-tune a bigger teacher encoder on a lent GPU and write its margins for distillation.
 
 The GPU machine (docs/EXPERIMENTS.md section 8) has no network, no project install and takes at
-most 64 MiB of files per call, so this script needs only torch, transformers, safetensors and
-scikit-learn, and works in three steps:
+most 64 MiB of files per call, so this script needs only torch, transformers, safetensors,
+scikit-learn and two light modules of this repo (detector.weights, training.teacher_margins),
+and works in three steps:
 
-  pack   (here)  int8-quantise the teacher's weights (per 64 weights of a row) into parts of at most
+  pack   (here)  int8-quantise the teacher's weights (detector.weights) into parts of at most
                  --part-mb MB, beside its config and tokenizer
   rows   (here)  export text, label and recipe of a prepared data folder as gzipped JSONL
   train  (GPU)   unpack the parts, fine-tune for --epochs, keep the epoch with the best dev
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import logging
 import math
 import random
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,10 +31,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo, on a bare GPU machine
+from detector.weights import WEIGHTS_FILE, dequantize, quantize_tensor
+from training.teacher_margins import text_key
+
 logger = logging.getLogger("teacher_gpu")
 
-_SCALE = ".__scale"
-_GROUP = 64
 _META_FILES = (
     "config.json",
     "tokenizer.json",
@@ -43,27 +46,13 @@ _META_FILES = (
 )
 
 
-def text_key(text: str) -> str:
-    """A short digest that ties a margin to its row's text (as training.teacher_margins)."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-
-
 def pack(model_dir: Path, out: Path, part_mb: float) -> None:
-    """Quantise the 2-D weights of ``model_dir`` to int8 and split them into parts."""
-    state = load_file(str(model_dir / "model.safetensors"))
+    """Quantise the weights of ``model_dir`` to int8 and split them into parts of <= part_mb."""
+    state = load_file(str(model_dir / WEIGHTS_FILE))
     parts: list[dict[str, torch.Tensor]] = [{}]
     size = 0
     for name in sorted(state):
-        w = state[name]
-        if not w.is_floating_point():
-            tensors = {name: w}
-        elif w.ndim == 2 and w.numel() > 100_000:
-            group = _GROUP if w.shape[1] % _GROUP == 0 else w.shape[1]
-            g = w.float().reshape(w.shape[0], -1, group)  # one scale per group of a row
-            scale = g.abs().amax(dim=2, keepdim=True).clamp(min=1e-8) / 127.0
-            tensors = {name: torch.round(g / scale).to(torch.int8), name + _SCALE: scale.half()}
-        else:
-            tensors = {name: w.half()}  # biases and norms: fp16 is close enough
+        tensors = quantize_tensor(name, state[name])
         nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
         if parts[-1] and size + nbytes > part_mb * 1e6:
             parts.append({})
@@ -85,16 +74,9 @@ def unpack(parts_dir: Path, meta_dir: Path, out: Path) -> None:
     packed: dict[str, torch.Tensor] = {}
     for path in sorted(parts_dir.glob("part-*.safetensors")):
         packed.update(load_file(str(path)))
-    state = {}
-    for name, t in packed.items():
-        if name.endswith(_SCALE):
-            continue
-        scale = packed.get(name + _SCALE)
-        if scale is not None:
-            t = (t.float() * scale.float()).reshape(t.shape[0], -1)
-        state[name] = t.float() if t.is_floating_point() else t
+    state = dequantize(packed)
     out.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(out / "model.safetensors"))
+    save_file(state, str(out / WEIGHTS_FILE))
     for path in meta_dir.iterdir():
         shutil.copy(path, out / path.name)
     logger.info("unpacked %d tensors from %s", len(state), parts_dir)

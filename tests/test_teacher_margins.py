@@ -26,12 +26,6 @@ def script():
     return module
 
 
-def test_script_and_library_tie_margins_to_the_same_text_keys(script):
-    for text in ["A clean sentence.", "Ünïcode — and “quotes”.", ""]:
-        assert script.text_key(text) == text_key(text)
-    assert text_key("a") != text_key("b")
-
-
 def test_pack_splits_and_unpack_restores_the_weights(script, tiny_model, tmp_path):
     script.pack(tiny_model, tmp_path / "packed", part_mb=0.5)
     parts = sorted((tmp_path / "packed").glob("w*/part-*.safetensors"))

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATA",
         help="prepared dataset: fit the export's own calibration and threshold on its dev split",
     )
+    store = sub.add_parser("store-int8", help="rewrite a model folder's weights as int8")
+    store.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
     return parser
 
 
@@ -83,6 +85,11 @@ def _run_export(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> None:
     if args.command == "export-onnx":
         _run_export(args)
+        return
+    if args.command == "store-int8":
+        from training.compress import store_int8
+
+        print(store_int8(args.model))
         return
     if args.command == "baselines":
         start = time.perf_counter()

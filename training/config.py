@@ -143,6 +143,9 @@ class Config(_Strict):
     distill: DistillConfig | None = None
     output_dir: str = "models/garble-minilm"
     fp16_weights: bool = True
+    # Store the matrices int8 (one scale per 64 weights of a row; detector.weights), the rest
+    # fp16: half the size of fp16. Read back in fp32 by every loader. Overrides fp16_weights.
+    int8_weights: bool = False
 
 
 def _merge(base: dict, override: dict) -> dict:

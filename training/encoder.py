@@ -8,7 +8,6 @@ from pathlib import Path
 
 import torch
 from transformers import (
-    AutoModelForSequenceClassification,
     AutoTokenizer,
     BertConfig,
     BertForSequenceClassification,
@@ -16,6 +15,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from detector.weights import load_classifier
 from training.config import ModelConfig
 
 LABELS = ["clean", "garbled"]
@@ -47,9 +47,6 @@ def load_encoder(cfg: ModelConfig, seed: int) -> tuple[PreTrainedModel, PreTrain
         )
         return BertForSequenceClassification(config), tokenizer
     layers = {"num_hidden_layers": cfg.num_layers} if cfg.num_layers else {}
-    # fp32 whatever the folder stores: a model saved in fp16 would otherwise train in fp16,
-    # which is many times slower on a CPU.
-    model = AutoModelForSequenceClassification.from_pretrained(
-        folder, num_labels=2, id2label=id2label, label2id=label2id, dtype=torch.float32, **layers
-    )
+    # fp32 whatever the folder stores (fp16, int8): fp16 would train many times slower on a CPU.
+    model = load_classifier(folder, num_labels=2, id2label=id2label, label2id=label2id, **layers)
     return model, tokenizer

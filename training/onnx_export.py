@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForSequenceClassification
 
 from detector.backends import (
     ONNX_DIR,
@@ -35,6 +34,7 @@ from detector.backends import (
 )
 from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
+from detector.weights import load_classifier
 from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
     """
     folder = Path(folder)
     meta = ModelMeta.load(folder)
-    model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
+    model = load_classifier(folder)
     encoder = BatchEncoder.from_folder(folder, meta.max_length)
     out = folder / ONNX_DIR
     out.mkdir(exist_ok=True)

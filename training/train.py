@@ -13,6 +13,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
 from detector.meta import Calibration, ModelMeta
+from detector.weights import WEIGHTS_FILE, save_int8
 from training.adapters import add_adapters, merge_adapters
 from training.calibrate import calibrate
 from training.card import model_card
@@ -130,12 +131,14 @@ def train(config: Config, data_dir: str | None = None) -> Path:
 
 
 def save_model(config: Config, model, tokenizer, meta: ModelMeta) -> Path:
-    """Write weights (fp16 if configured), tokenizer, meta.json, config and model card."""
+    """Write weights (fp16 or int8 if configured), tokenizer, meta.json, config and card."""
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if config.fp16_weights:
+    if config.fp16_weights and not config.int8_weights:
         model = model.half()
     model.save_pretrained(out)
+    if config.int8_weights:
+        save_int8(model.state_dict(), out / WEIGHTS_FILE)
     tokenizer.save_pretrained(out)
     meta.save(out)
     save_config(config, out / "train_config.yaml")
