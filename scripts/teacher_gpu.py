@@ -7,9 +7,11 @@ and works in three steps:
 
   pack   (here)  int8-quantise the teacher's weights (detector.weights) into parts of at most
                  --part-mb MB, beside its config and tokenizer
-  rows   (here)  export text, label and recipe of a prepared data folder as gzipped JSONL
+  rows   (here)  export text, label, recipe and doc_id of a prepared data folder as JSONL.gz
   train  (GPU)   unpack the parts, fine-tune for --epochs, keep the epoch with the best dev
-                 ROC-AUC and write every row's logit margin (teacher-margins.jsonl.gz)
+                 ROC-AUC and write every row's logit margin (teacher-margins.jsonl.gz); with
+                 --folds K, K teachers each score the train rows of the documents they did
+                 not train on (cross-fitting: soft targets that are not memorised labels)
 
 `garble-train train` reads the margins through `distill.teacher` (a .jsonl.gz file).
 """
@@ -83,13 +85,13 @@ def unpack(parts_dir: Path, meta_dir: Path, out: Path) -> None:
 
 
 def export_rows(data_dir: Path, out: Path) -> None:
-    """Write text, label and recipe of every split of a prepared data folder (needs datasets)."""
+    """Write text, label, recipe and doc_id of each split of a prepared folder (needs datasets)."""
     from datasets import load_from_disk
 
     out.mkdir(parents=True, exist_ok=True)
     for split, ds in load_from_disk(str(data_dir)).items():
         with gzip.open(out / f"{split}.jsonl.gz", "wt", encoding="utf-8") as f:
-            for row in ds.select_columns(["text", "label", "recipe"]):
+            for row in ds.select_columns(["text", "label", "recipe", "doc_id"]):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         logger.info("%s: %d rows", split, len(ds))
 
@@ -142,53 +144,63 @@ def _dev_report(rows: list[dict], margins: list[float]) -> dict[str, float]:
     return {k: round(float(v), 4) for k, v in report.items()}
 
 
-def train(args) -> None:
-    """Fine-tune the unpacked teacher; write the best epoch's margins and a log."""
+def _load(init_dir: str, device):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    with tempfile.TemporaryDirectory() as model_dir:
-        unpack(args.parts, args.meta, Path(model_dir))
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            model_dir, num_labels=2, dtype=torch.float32
-        )
-    model.to(device)
-    splits = {s: _read_rows(args.rows, s, args.max_rows) for s in ("train", "dev", "test")}
-    train_rows = splits["train"]
-    steps = math.ceil(len(train_rows) / args.batch_size) * args.epochs
+    tokenizer = AutoTokenizer.from_pretrained(init_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        init_dir, num_labels=2, dtype=torch.float32
+    )
+    return model.to(device), tokenizer
+
+
+def _optimiser(model, n_rows: int, args):
+    steps = math.ceil(n_rows / args.batch_size) * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, int(0.06 * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
     )
-    log: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "device": str(device)}
-    log["epochs"], best = [], 0.0
-    start = time.perf_counter()
+    return opt, sched
+
+
+def _fit_epoch(model, tokenizer, rows: list[dict], optimiser, rng, args, device) -> None:
+    opt, sched = optimiser
+    for idx in _batches(len(rows), args.batch_size, rng):
+        enc = tokenizer(
+            [rows[i]["text"] for i in idx],
+            truncation=True,
+            max_length=args.max_length,
+            padding=True,
+            return_tensors="pt",
+        ).to(device)
+        labels = torch.tensor([rows[i]["label"] for i in idx], device=device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            loss = torch.nn.functional.cross_entropy(model(**enc).logits.float(), labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+
+
+def _texts(rows: list[dict]) -> list[str]:
+    return [r["text"] for r in rows]
+
+
+def _train_best_epoch(args, init_dir: str, splits: dict, log: dict, device) -> None:
+    """One teacher on all train rows; keep the margins of the epoch with the best dev AUC."""
+    rng = random.Random(args.seed)
+    model, tokenizer = _load(init_dir, device)
+    optimiser = _optimiser(model, len(splits["train"]), args)
+    best, start = 0.0, time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         spent = time.perf_counter() - start
         if epoch > 1 and spent * epoch / (epoch - 1) > args.time_budget:
             logger.info("stopping before epoch %d: the time budget would run out", epoch)
             break
-        for idx in _batches(len(train_rows), args.batch_size, rng):
-            enc = tokenizer(
-                [train_rows[i]["text"] for i in idx],
-                truncation=True,
-                max_length=args.max_length,
-                padding=True,
-                return_tensors="pt",
-            ).to(device)
-            labels = torch.tensor([train_rows[i]["label"] for i in idx], device=device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = torch.nn.functional.cross_entropy(model(**enc).logits.float(), labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-        dev = _margins(model, tokenizer, [r["text"] for r in splits["dev"]], args, device)
+        _fit_epoch(model, tokenizer, splits["train"], optimiser, rng, args, device)
+        dev = _margins(model, tokenizer, _texts(splits["dev"]), args, device)
         report = _dev_report(splits["dev"], dev)
         entry = {"epoch": epoch, "seconds": round(time.perf_counter() - start, 1), "dev": report}
         log["epochs"].append(entry)
@@ -196,11 +208,63 @@ def train(args) -> None:
         if report["all"] > best:
             margins = {"dev": dev}
             for name in ("train", "test"):
-                texts = [r["text"] for r in splits[name]]
-                margins[name] = _margins(model, tokenizer, texts, args, device)
+                margins[name] = _margins(model, tokenizer, _texts(splits[name]), args, device)
             best, log["best_epoch"] = report["all"], epoch
             _write_margins(args.out / "teacher-margins.jsonl.gz", splits, margins)
         (args.out / "teacher-log.json").write_text(json.dumps(log, indent=1))
+
+
+def _train_folds(args, init_dir: str, splits: dict, log: dict, device) -> None:
+    """Cross-fitting: K teachers, each trained on the documents of the other folds for
+    --epochs, scores its own fold's train rows (so no train margin comes from a teacher that
+    saw the row or its document); dev and test margins are the mean of the K teachers."""
+    train_rows = splits["train"]
+    fold = [int(text_key(r["doc_id"]), 16) % args.folds for r in train_rows]
+    margins = {"train": [0.0] * len(train_rows)}
+    for name in ("dev", "test"):
+        margins[name] = [0.0] * len(splits[name])
+    start = time.perf_counter()
+    for k in range(args.folds):
+        rng = random.Random(args.seed + k)
+        rows = [r for r, f in zip(train_rows, fold, strict=True) if f != k]
+        held = [i for i, f in enumerate(fold) if f == k]
+        model, tokenizer = _load(init_dir, device)
+        optimiser = _optimiser(model, len(rows), args)
+        for _ in range(args.epochs):
+            _fit_epoch(model, tokenizer, rows, optimiser, rng, args, device)
+        scores = _margins(model, tokenizer, [train_rows[i]["text"] for i in held], args, device)
+        for i, m in zip(held, scores, strict=True):
+            margins["train"][i] = m
+        scored = {
+            n: _margins(model, tokenizer, _texts(splits[n]), args, device) for n in ("dev", "test")
+        }
+        for name, values in scored.items():
+            margins[name] = [a + m / args.folds for a, m in zip(margins[name], values, strict=True)]
+        entry = {"fold": k, "train_rows": len(rows), "scored_rows": len(held)}
+        entry["seconds"] = round(time.perf_counter() - start, 1)
+        entry["dev"] = _dev_report(splits["dev"], scored["dev"])
+        log["folds"].append(entry)
+        logger.info("fold %d: %s", k, entry)
+        del model
+    log["dev_mean_of_folds"] = _dev_report(splits["dev"], margins["dev"])
+    log["train_out_of_fold"] = _dev_report(train_rows, margins["train"])
+    _write_margins(args.out / "teacher-margins.jsonl.gz", splits, margins)
+    (args.out / "teacher-log.json").write_text(json.dumps(log, indent=1))
+
+
+def train(args) -> None:
+    """Fine-tune the unpacked teacher (or K cross-fitted ones); write margins and a log."""
+    torch.manual_seed(args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    splits = {s: _read_rows(args.rows, s, args.max_rows) for s in ("train", "dev", "test")}
+    log: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "device": str(device)}
+    log["epochs"], log["folds"] = [], []
+    with tempfile.TemporaryDirectory() as init_dir:
+        unpack(args.parts, args.meta, Path(init_dir))
+        if args.folds > 1:
+            _train_folds(args, init_dir, splits, log, device)
+        else:
+            _train_best_epoch(args, init_dir, splits, log, device)
 
 
 def _write_margins(path: Path, splits: dict, margins: dict) -> None:
@@ -233,6 +297,7 @@ def main() -> None:
     t.add_argument("--max-length", type=int, default=96)
     t.add_argument("--max-rows", type=int, default=None, help="smoke tests: rows per split")
     t.add_argument("--seed", type=int, default=13)
+    t.add_argument("--folds", type=int, default=1, help="K > 1: cross-fitted teachers")
     t.add_argument("--time-budget", type=float, default=420.0, help="seconds; no epoch after")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
