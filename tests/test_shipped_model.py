@@ -34,8 +34,8 @@ def detector(request):
 def test_shipped_folder_is_complete_and_small():
     names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
     assert {"model.safetensors", "tokenizer.json", "config.json", "meta.json", "README.md"} <= names
-    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir())
-    assert size <= 50 * 2**20
+    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
+    assert size <= 50 * 2**20  # the whole folder, ONNX export included
     meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
     for recipe in ("mt_round_trip", "spinner", "mt_noise"):
         assert meta["metrics"]["test"][recipe]["roc_auc"] > 0.8

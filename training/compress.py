@@ -18,7 +18,9 @@ def store_int8(folder: str | Path) -> Path:
     """Store the folder's weights int8, as ``int8_weights: true`` in its config would have.
 
     The training config recorded in ``meta.json`` and ``train_config.yaml`` says so afterwards,
-    and the model card is rewritten. Rerun ``export-onnx`` after it: ``meta.json`` changed.
+    and the model card is rewritten; the metrics and threshold stay those measured at training
+    (compare the two folders on dev to check them). Rerun ``export-onnx`` after it: ``meta.json``
+    changed.
     """
     folder = Path(folder)
     weights = folder / WEIGHTS_FILE
