@@ -102,10 +102,9 @@ def _read_rows(rows_dir: Path, split: str, limit: int | None) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
-def _batches(n: int, size: int, rng: random.Random | None) -> list[list[int]]:
+def _batches(n: int, size: int, rng: random.Random) -> list[list[int]]:
     order = list(range(n))
-    if rng is not None:
-        rng.shuffle(order)
+    rng.shuffle(order)
     return [order[i : i + size] for i in range(0, n, size)]
 
 

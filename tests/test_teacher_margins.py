@@ -48,18 +48,26 @@ def test_pack_splits_and_unpack_restores_the_weights(script, tiny_model, tmp_pat
         assert error < 0.01, name  # int8 per row group, or fp16
 
 
-def test_script_trains_a_teacher_whose_margins_a_student_can_read(script, tiny_model, tmp_path):
+@pytest.mark.parametrize("folds", [1, 2])
+def test_script_trains_a_teacher_whose_margins_a_student_can_read(
+    script, tiny_model, tmp_path, folds, monkeypatch
+):
     data = tiny_model.parent / "data"
     script.pack(tiny_model, tmp_path / "packed", part_mb=100)
     script.export_rows(data, tmp_path / "rows")
     argv = ["teacher_gpu", "train", "--parts", str(tmp_path / "packed" / "w0"), "--epochs", "1"]
     argv += ["--meta", str(tmp_path / "packed" / "meta"), "--rows", str(tmp_path / "rows")]
-    argv += ["--out", str(tmp_path / "out"), "--batch-size", "8"]
-    sys.argv = argv
+    argv += ["--out", str(tmp_path / "out"), "--batch-size", "8", "--folds", str(folds)]
+    monkeypatch.setattr(sys, "argv", argv)
     script.main()
     log = json.loads((tmp_path / "out" / "teacher-log.json").read_text())
-    assert log["best_epoch"] == 1 and 0.0 <= log["epochs"][0]["dev"]["all"] <= 1.0
     texts = list(load_from_disk(str(data))["train"]["text"])
+    if folds == 1:
+        assert log["best_epoch"] == 1 and 0.0 <= log["epochs"][0]["dev"]["all"] <= 1.0
+    else:  # each train row scored once, by the teacher that did not train on its fold
+        assert len(log["folds"]) == 2 and all(f["scored_rows"] > 0 for f in log["folds"])
+        assert sum(f["scored_rows"] for f in log["folds"]) == len(texts)
+        assert 0.0 <= log["train_out_of_fold"]["all"] <= 1.0
     margins = read_margins(tmp_path / "out" / "teacher-margins.jsonl.gz", "train", texts)
     assert len(margins) == len(texts) and len(set(margins)) > 1
 
