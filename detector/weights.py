@@ -6,8 +6,6 @@ folder goes through :func:`load_classifier`, which restores fp32 weights first.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -61,19 +59,23 @@ def is_int8(path: str | Path) -> bool:
         return (f.metadata() or {}).get(FORMAT_KEY) == INT8
 
 
-def load_classifier(folder: str | Path, **kwargs):
-    """Return the folder's sequence classifier in fp32, whether its weights are int8 or not."""
-    from transformers import AutoModelForSequenceClassification
+def load_classifier(folder: str | Path, **config_overrides):
+    """Return the folder's sequence classifier in fp32, whether its weights are int8 or not.
+
+    ``config_overrides`` (e.g. ``num_labels``, ``num_hidden_layers``) update its config.
+    """
+    from transformers import (
+        MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING,
+        AutoConfig,
+        AutoModelForSequenceClassification,
+    )
 
     folder = Path(folder)
     if not is_int8(folder / WEIGHTS_FILE):
         return AutoModelForSequenceClassification.from_pretrained(
-            folder, dtype=torch.float32, **kwargs
+            folder, dtype=torch.float32, **config_overrides
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(folder / "config.json", tmp)
-        weights = dequantize(load_file(str(folder / WEIGHTS_FILE)))
-        save_file(weights, str(Path(tmp) / WEIGHTS_FILE), metadata={"format": "pt"})
-        return AutoModelForSequenceClassification.from_pretrained(
-            tmp, dtype=torch.float32, **kwargs
-        )
+    config = AutoConfig.from_pretrained(folder, **config_overrides)
+    weights = dequantize(load_file(str(folder / WEIGHTS_FILE)))
+    model_class = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
+    return model_class.from_pretrained(None, config=config, state_dict=weights, dtype=torch.float32)
