@@ -2,8 +2,8 @@
 
 The GPU machine (docs/EXPERIMENTS.md section 8) has no network, no project install and takes at
 most 64 MiB of files per call, so this script needs only torch, transformers, safetensors,
-scikit-learn and two light modules of this repo (detector.weights, training.teacher_margins),
-and works in three steps:
+scikit-learn and light modules of this repo (detector.weights, training.metrics and
+training.teacher_margins), and works in three steps:
 
   pack   (here)  int8-quantise the teacher's weights (detector.weights) into parts of at most
                  --part-mb MB, beside its config and tokenizer
@@ -35,6 +35,7 @@ from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo, on a bare GPU machine
 from detector.weights import WEIGHTS_FILE, dequantize, quantize_tensor
+from training.metrics import per_recipe_metrics
 from training.teacher_margins import text_key
 
 logger = logging.getLogger("teacher_gpu")
@@ -131,16 +132,11 @@ def _margins(model, tokenizer, texts: list[str], args, device) -> list[float]:
 
 
 def _dev_report(rows: list[dict], margins: list[float]) -> dict[str, float]:
-    from sklearn.metrics import roc_auc_score
-
+    """ROC-AUC overall and of each garbling recipe against all clean rows."""
+    probabilities = [1.0 / (1.0 + math.exp(-m)) for m in margins]  # same ranking as margins
     labels = [r["label"] for r in rows]
-    report = {"all": roc_auc_score(labels, margins)}
-    clean = [(m, 0) for r, m in zip(rows, margins, strict=True) if r["label"] == 0]
-    for recipe in sorted({r["recipe"] for r in rows if r["label"] == 1}):
-        pos = [(m, 1) for r, m in zip(rows, margins, strict=True) if r["recipe"] == recipe]
-        pairs = clean + pos
-        report[recipe] = roc_auc_score([y for _, y in pairs], [m for m, _ in pairs])
-    return {k: round(float(v), 4) for k, v in report.items()}
+    metrics = per_recipe_metrics([r["recipe"] for r in rows], labels, probabilities, 0.5)
+    return {name: m["roc_auc"] for name, m in metrics.items() if "roc_auc" in m}
 
 
 def _load(init_dir: str, device):
