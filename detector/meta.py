@@ -12,11 +12,16 @@ META_FILE = "meta.json"
 
 @dataclass
 class Calibration:
-    """Platt scaling of the logit margin: ``p = sigmoid(a * margin + b)``."""
+    """Platt scaling of the logit margin: ``p = sigmoid(a * margin + b)``.
+
+    ``prior``: the share of garbled sentences the probabilities are calibrated for (None: the
+    share in the rows they were fitted on).
+    """
 
     method: str = "platt"
     a: float = 1.0
     b: float = 0.0
+    prior: float | None = None
 
     def probability(self, margin: float) -> float:
         """Return the calibrated probability that a sentence with this margin is garbled."""

@@ -70,7 +70,7 @@ def test_tfidf_folder_is_self_describing_without_pickles(tiny_dsd, tmp_path):
     assert names == {"meta.json", "vocab_word.json", "vocab_char.json", "weights.safetensors"}
     meta = read_meta(folder)
     assert meta["kind"] == "tfidf" and 0.0 <= meta["threshold"] <= 1.0
-    assert set(meta["calibration"]) == {"method", "a", "b"}
+    assert set(meta["calibration"]) == {"method", "a", "b", "prior"}
     assert meta["vectorizers"]["char"]["analyzer"] == "char_wb"
     assert [c["C"] for c in meta["c_search"]] == [0.25, 1.0, 4.0, 16.0]
     assert meta["classifier"]["C"] in {c["C"] for c in meta["c_search"]}

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from detector.meta import Calibration
-from training.calibrate import MIN_GROUP, choose_threshold, fit_platt
+from training.calibrate import MIN_GROUP, allowed_flags, choose_threshold, fit_platt, fpr_floor
 from training.metrics import binary_metrics, per_recipe_metrics
 
 
@@ -58,6 +58,42 @@ def test_platt_recovers_a_logistic_mapping():
     labels = [int(rng.random() < 1 / (1 + math.exp(-(0.5 * m - 1)))) for m in margins]
     cal = fit_platt(margins, labels)
     assert cal.a == pytest.approx(0.5, abs=0.1) and cal.b == pytest.approx(-1, abs=0.2)
+
+
+def test_allowed_flags_by_hand():
+    # Point estimate: floor(2 % of n). With 95 % confidence and no flag at all, the
+    # Clopper-Pearson upper bound is 1 - 0.05 ** (1 / n): under 2 % for n = 150, so no flag
+    # is allowed there (one flag would bound it near 3 %) ...
+    assert allowed_flags(150, 0.02) == 3
+    assert 1 - 0.05 ** (1 / 150) < 0.02 < 1 - 0.05 ** (1 / 148)
+    assert allowed_flags(150, 0.02, 0.95) == 0
+    # ... none for n = 148: even flagging nothing cannot show the cap at that confidence.
+    assert allowed_flags(148, 0.02, 0.95) == -1
+    # Large n: about 1.645 standard errors (sqrt(0.02 * 0.98 * n) = 14 flags) under the cap.
+    assert 200 - 14 * 1.645 - 2 <= allowed_flags(10_000, 0.02, 0.95) <= 200 - 14 * 1.645 + 2
+    assert all(allowed_flags(n, 0.05, 0.9) < allowed_flags(n, 0.05) for n in range(100, 3000, 97))
+
+
+def test_fpr_floor_with_confidence_flags_fewer_rows():
+    clean = [i / 1000 for i in range(1000)]
+    assert fpr_floor(clean, 0.02) == pytest.approx(0.9791)  # just above the 21st: flags 20
+    k = allowed_flags(1000, 0.02, 0.95)
+    assert sum(s >= fpr_floor(clean, 0.02, 0.95) for s in clean) == k < 20
+    assert fpr_floor(clean[:100], 0.02, 0.95) == 1.0  # 100 rows cannot show it: flag nothing
+
+
+def test_platt_prior_shifts_the_intercept_by_the_log_odds():
+    rng = random.Random(2)
+    margins = [rng.uniform(-6, 6) for _ in range(4000)]
+    labels = [int(rng.random() < 1 / (1 + math.exp(-(0.8 * m)))) for m in margins]
+    share = sum(labels) / len(labels)
+    plain, shifted = fit_platt(margins, labels), fit_platt(margins, labels, prior=0.2)
+    expected = math.log(0.2 / 0.8) - math.log(share / (1 - share))
+    assert shifted.prior == 0.2 and plain.prior is None
+    assert shifted.a == pytest.approx(plain.a, rel=0.02)
+    assert shifted.b - plain.b == pytest.approx(expected, abs=0.05)
+    with pytest.raises(ValueError, match="prior"):
+        fit_platt(margins, labels, prior=1.0)
 
 
 def test_calibration_probability_is_stable_at_extremes():

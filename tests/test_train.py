@@ -1,14 +1,19 @@
 """Training on a tiny randomly initialised 2-layer BERT: it learns, and writes a model folder."""
 
 import json
+import random
+import shutil
 
 from datasets import Dataset, DatasetDict
 
 from detector import GarbleDetector
 from detector.meta import ModelMeta
 from tests.conftest import TINY_BERT, tiny_config
+from training.calibrate import allowed_flags
+from training.cli import main
+from training.config import CalibrationConfig, save_config
 from training.encoder import load_encoder
-from training.train import _fit, _tokenize
+from training.train import _fit, _tokenize, calibrate_on_split
 
 
 def test_tiny_bert_overfits_30_examples(tmp_path):
@@ -49,3 +54,48 @@ def test_trained_folder_loads_and_scores(tiny_model):
     detector = GarbleDetector.from_pretrained(tiny_model)
     scores = detector.score(["A short clean sentence.", "Sentence short a clean."])
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_confidence_bound_holds_on_pooled_clean_rows_without_hard_negatives():
+    rng = random.Random(3)
+    margins = [rng.gauss(-2, 1.5) for _ in range(400)] + [rng.gauss(-3, 1) for _ in range(100)]
+    margins += [rng.gauss(2, 1) for _ in range(200)]
+    split = {
+        "label": [0] * 500 + [1] * 200,
+        "recipe": ["clean"] * 400 + ["hard_negative"] * 100 + ["spinner"] * 200,
+        "domain": ["news", "fiction"] * 200 + ["news"] * 300,
+    }
+    point = CalibrationConfig(max_fpr=0.02, per_register=True, rule="max_recall")
+    sure = point.model_copy(update={"confidence": 0.95, "prior": 0.25})
+    cal_point, t_point = calibrate_on_split(margins, split, point)
+    cal_sure, t_sure = calibrate_on_split(margins, split, sure)
+    assert cal_sure.prior == 0.25 and cal_point.prior is None
+
+    def flagged(cal, t, rows):
+        return sum(cal.probability(margins[i]) >= t for i in rows)
+
+    assert flagged(cal_point, t_point, range(400)) > allowed_flags(400, 0.02, 0.95)
+    assert flagged(cal_sure, t_sure, range(400)) == allowed_flags(400, 0.02, 0.95)
+    # Pooled with the (low-scoring) hard negatives, more natural rows could be flagged.
+    assert allowed_flags(500, 0.02, 0.95) > allowed_flags(400, 0.02, 0.95)
+
+
+def test_calibrate_command_refits_a_folder_and_records_the_rule(tiny_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder, ignore=shutil.ignore_patterns("onnx"))
+    config = tiny_config(tmp_path)
+    config.calibration = CalibrationConfig(max_fpr=0.1, confidence=0.9, prior=0.3)
+    save_config(config, tmp_path / "cal.yaml")
+    data = str(tiny_model.parent / "data")
+    before = ModelMeta.load(folder)
+    args = ["calibrate", "--model", str(folder), "--config", str(tmp_path / "cal.yaml")]
+    assert main([*args, "--data", data]) == 0
+    meta = ModelMeta.load(folder)
+    assert meta.calibration.prior == 0.3 and meta.calibration.b != before.calibration.b
+    assert meta.training_config["calibration"]["confidence"] == 0.9
+    assert meta.metrics["training"] == before.metrics["training"]
+    assert meta.metrics["test"]["all"]["roc_auc"] == before.metrics["test"]["all"]["roc_auc"]
+    assert "prior: 0.3" in (folder / "train_config.yaml").read_text()
+    card = (folder / "README.md").read_text()
+    assert "30% of the sentences are garbled" in card and f"threshold: {meta.threshold}" in card
+    assert main([*args, "--data", str(tmp_path / "missing")]) == 1

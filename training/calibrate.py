@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import beta
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
@@ -14,17 +15,48 @@ from detector.meta import Calibration
 MIN_GROUP = 100
 
 
-def fit_platt(margins: Sequence[float], labels: Sequence[int]) -> Calibration:
-    """Return the Platt scaling that maps logit margins to calibrated probabilities."""
+def fit_platt(
+    margins: Sequence[float], labels: Sequence[int], prior: float | None = None
+) -> Calibration:
+    """Return the Platt scaling that maps logit margins to calibrated probabilities.
+
+    With ``prior`` the garbled rows are weighted so that they make up that share of the fit:
+    the probabilities are then calibrated for text in which ``prior`` of the sentences are
+    garbled, rather than for the labelled rows' own mix.
+    """
+    y = np.asarray(labels, dtype=int)
+    weights = np.ones(len(y))
+    if prior is not None:
+        if not 0.0 < prior < 1.0:
+            raise ValueError(f"calibration prior must be between 0 and 1, got {prior}")
+        weights[y == 1] = prior / (1 - prior) * (y == 0).sum() / max(int(y.sum()), 1)
     lr = LogisticRegression(C=1e4)
-    lr.fit(np.asarray(margins, dtype=float).reshape(-1, 1), np.asarray(labels, dtype=int))
-    return Calibration("platt", float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+    lr.fit(np.asarray(margins, dtype=float).reshape(-1, 1), y, sample_weight=weights)
+    return Calibration("platt", float(lr.coef_[0, 0]), float(lr.intercept_[0]), prior)
 
 
-def fpr_floor(clean_scores: Sequence[float], max_fpr: float) -> float:
-    """Return the lowest 4-decimal threshold that flags at most ``max_fpr`` of these scores."""
+def allowed_flags(n: int, max_fpr: float, confidence: float | None = None) -> int:
+    """Return how many of ``n`` clean rows a threshold may flag to keep the FPR <= ``max_fpr``.
+
+    Without ``confidence``: ``floor(max_fpr * n)``. With it: the most flags whose one-sided
+    Clopper-Pearson upper bound on the FPR is still <= ``max_fpr`` (-1 if even none is).
+    """
+    k = int(np.floor(max_fpr * n))
+    if confidence is not None:
+        while k >= 0 and beta.ppf(confidence, k + 1, n - k) > max_fpr:
+            k -= 1
+    return k
+
+
+def fpr_floor(
+    clean_scores: Sequence[float], max_fpr: float, confidence: float | None = None
+) -> float:
+    """Return the lowest 4-decimal threshold that flags at most ``max_fpr`` of these scores
+    (at ``confidence``, see :func:`allowed_flags`)."""
     clean = np.sort(np.asarray(clean_scores, dtype=float))
-    k = int(np.floor(max_fpr * len(clean)))
+    k = allowed_flags(len(clean), max_fpr, confidence)
+    if k < 0:
+        return 1.0
     return math.floor(clean[len(clean) - k - 1] * 1e4 + 1) / 1e4 if k < len(clean) else 0.0
 
 
@@ -52,11 +84,12 @@ def choose_threshold(
     max_fpr: float,
     groups: Sequence[str] | None = None,
     rule: str = "best_f1",
+    at_least: float = 0.0,
 ) -> float:
     """Return a threshold whose false-positive rate is <= ``max_fpr`` (in every group if given).
 
-    ``rule="max_recall"`` returns the lowest such threshold; ``"best_f1"`` the one above it
-    with the best F1.
+    ``rule="max_recall"`` returns the lowest such threshold that is also >= ``at_least``;
+    ``"best_f1"`` the one above it with the best F1.
     """
     s = np.asarray(scores, dtype=float)
     y = np.asarray(labels, dtype=int)
@@ -64,6 +97,7 @@ def choose_threshold(
         floor = fpr_floor(s[y == 0], max_fpr)
     else:
         floor = register_floor(scores, labels, groups, max_fpr)
+    floor = max(floor, at_least)
     if rule == "max_recall":
         return floor
     candidates = np.unique(np.round(s[s >= floor], 4))

@@ -21,9 +21,23 @@ def _threshold_rule(calibration: dict) -> str:
     """Return how the threshold was chosen, from the config's ``calibration`` section."""
     cap = calibration.get("max_fpr", "?")
     scope = "of every register and of the hard negatives" if calibration.get("per_register") else ""
+    if calibration.get("confidence"):
+        scope += (
+            f" and, at {calibration['confidence']:.0%} confidence (upper bound), of all"
+            " clean dev sentences pooled"
+        )
     if calibration.get("rule") == "max_recall":
         return f"the lowest that flags <= {cap} of the clean dev sentences {scope}".rstrip()
     return f"best F1 among those flagging <= {cap} of the clean dev sentences {scope}".rstrip()
+
+
+def _calibration(meta: ModelMeta) -> str:
+    """Return the card line on the calibration."""
+    cal = meta.calibration
+    line = f"- calibration: {cal.method} a={cal.a:.4f} b={cal.b:.4f} (fitted on the dev split"
+    if cal.prior is not None:
+        line += f", for text in which {cal.prior:.0%} of the sentences are garbled"
+    return line + ")"
 
 
 def _provenance(cfg: dict) -> list[str]:
@@ -53,8 +67,7 @@ def model_card(meta: ModelMeta) -> str:
         f"- labels: {meta.labels}; output: calibrated probability of `garbled`",
         f"- threshold: {meta.threshold}, chosen on the dev split: "
         f"{_threshold_rule(cfg.get('calibration', {}))}",
-        f"- calibration: {meta.calibration.method} a={meta.calibration.a:.4f} "
-        f"b={meta.calibration.b:.4f} (fitted on the dev split)",
+        _calibration(meta),
         f"- max length: {meta.max_length} tokens; package versions: {meta.versions}",
         "",
         "Metrics are on synthetic garbling of held-out documents (see `meta.json`); they say",

@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATA",
         help="prepared dataset: fit the export's own calibration and threshold on its dev split",
     )
+    cal = sub.add_parser("calibrate", help="refit a model folder's calibration and threshold")
+    cal.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
+    cal.add_argument("--config", required=True, help="YAML config whose calibration rule to use")
+    cal.add_argument("--data", help="prepared dataset (default: the config's data.output_dir)")
     store = sub.add_parser("store-int8", help="rewrite a model folder's weights as int8")
     store.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
     return parser
@@ -90,6 +94,12 @@ def _run(args: argparse.Namespace) -> None:
         from training.compress import store_int8
 
         print(store_int8(args.model))
+        return
+    if args.command == "calibrate":
+        from training.recalibrate import recalibrate
+
+        config = load_config(args.config)
+        print(recalibrate(args.model, config.calibration, args.data or config.data.output_dir))
         return
     if args.command == "baselines":
         start = time.perf_counter()

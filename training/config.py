@@ -46,6 +46,16 @@ class MTNoiseConfig(_Strict):
     max_ops: int = 3
 
 
+class ContextConfig(_Strict):
+    """A ``context`` column: each row's previous sentence in its document.
+
+    Clean rows get it clean. A garbled row gets it garbled by the same recipe (the whole
+    document garbled) with probability ``garbled_fraction``, else clean (one bad sentence).
+    """
+
+    garbled_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
 class DataConfig(_Strict):
     """How `garble-train prepare` builds the labelled dataset."""
 
@@ -69,6 +79,7 @@ class DataConfig(_Strict):
     mt: MTConfig = MTConfig()
     spinner: SpinnerConfig = SpinnerConfig()
     mt_noise: MTNoiseConfig = MTNoiseConfig()
+    context: ContextConfig | None = None
 
     @model_validator(mode="after")
     def _known_recipes(self) -> DataConfig:
@@ -100,6 +111,10 @@ class ModelConfig(_Strict):
     num_layers: int | None = None
     # Train LoRA adapters (merged after training) instead of all weights.
     adapter: AdapterConfig | None = None
+    # Read each row as the pair (context, sentence) (data.context must be set); on a share
+    # ``context_dropout`` of the training rows the sentence alone, as for single sentences.
+    context: bool = False
+    context_dropout: float = Field(default=0.3, ge=0.0, le=1.0)
 
 
 class DistillConfig(_Strict):
@@ -128,6 +143,12 @@ class CalibrationConfig(_Strict):
     # the hard negatives; rule: best F1 above the cap, or the lowest threshold (max recall).
     per_register: bool = False
     rule: Literal["best_f1", "max_recall"] = "best_f1"
+    # confidence: the cap must also hold at this confidence (one-sided Clopper-Pearson upper
+    # bound) on the clean dev rows pooled over the registers, hard negatives left out.
+    confidence: float | None = Field(default=None, gt=0.0, lt=1.0)
+    # prior: the share of garbled sentences the probabilities are calibrated for (Platt fit
+    # with garbled rows re-weighted to it); None: the dev split's own share.
+    prior: float | None = Field(default=None, gt=0.0, lt=1.0)
 
 
 class Config(_Strict):

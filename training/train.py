@@ -15,9 +15,10 @@ from detector.api import GarbleDetector
 from detector.meta import Calibration, ModelMeta
 from detector.weights import WEIGHTS_FILE, save_int8
 from training.adapters import add_adapters, merge_adapters
-from training.calibrate import calibrate
+from training.calibrate import choose_threshold, fit_platt, fpr_floor
 from training.card import model_card
-from training.config import CalibrationConfig, Config, save_config
+from training.config import CalibrationConfig, Config, ModelConfig, save_config
+from training.context import drop_contexts, encode_with_context
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
@@ -28,14 +29,22 @@ logger = logging.getLogger(__name__)
 _PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detector")
 
 
-def _tokenize(dsd: DatasetDict, tokenizer, max_length: int) -> DatasetDict:
-    def encode(batch: dict) -> dict:
-        enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
+def _tokenize(
+    dsd: DatasetDict, tokenizer, max_length: int, context: ModelConfig | None = None, seed: int = 0
+) -> DatasetDict:
+    """Encode every split; with ``context`` (its ``context`` is set) as (context, text) pairs."""
+
+    def encode(batch: dict, idx: list[int]) -> dict:
+        if context is None or not context.context:
+            enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        else:
+            kept = drop_contexts(batch["context"], context.context_dropout, seed, idx[0])
+            enc = encode_with_context(tokenizer, kept, batch["text"], max_length)
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc
 
     keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length"}
-    dsd = dsd.map(encode, batched=True)
+    dsd = dsd.map(encode, batched=True, with_indices=True)
     return dsd.remove_columns([c for c in dsd["train"].column_names if c not in keep])
 
 
@@ -73,18 +82,50 @@ def _evaluate(detector: GarbleDetector, split) -> tuple[list[float], list[int], 
     return margins, list(split["label"]), list(split["recipe"])
 
 
+HARD_NEGATIVE = "hard_negative"
+
+
 def registers(split) -> list[str]:
     """Return each row's register for the threshold: its domain, or "hard_negative"."""
     pairs = zip(split["recipe"], split["domain"], strict=True)
-    return [r if r == "hard_negative" else d for r, d in pairs]
+    return [r if r == HARD_NEGATIVE else d for r, d in pairs]
 
 
 def calibrate_on_split(
     margins: list[float], split, rule: CalibrationConfig
 ) -> tuple[Calibration, float]:
-    """Return the Platt calibration and threshold of ``margins`` on a split, by ``rule``."""
-    groups = registers(split) if rule.per_register else None
-    return calibrate(margins, list(split["label"]), rule.max_fpr, groups, rule.rule)
+    """Return the Platt calibration (for ``rule.prior``) and the threshold chosen by ``rule``.
+
+    With ``rule.confidence`` the threshold also keeps the FPR's upper confidence bound under
+    the cap on the clean rows of all registers pooled (hard negatives have their own cap).
+    """
+    labels, groups = list(split["label"]), registers(split)
+    calibration = fit_platt(margins, labels, rule.prior)
+    probs = [calibration.probability(m) for m in margins]
+    at_least = 0.0
+    if rule.confidence is not None:
+        rows = zip(probs, labels, groups, strict=True)
+        natural = [p for p, y, g in rows if y == 0 and g != HARD_NEGATIVE]
+        at_least = fpr_floor(natural, rule.max_fpr, rule.confidence)
+    scope = groups if rule.per_register else None
+    threshold = choose_threshold(probs, labels, rule.max_fpr, scope, rule.rule, at_least)
+    return calibration, threshold
+
+
+def calibrate_and_measure(
+    detector: GarbleDetector, dsd: DatasetDict, rule: CalibrationConfig
+) -> dict[str, dict]:
+    """Set ``detector.meta``'s calibration and threshold on dev; return dev and test metrics."""
+    dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
+    meta = detector.meta
+    meta.calibration, meta.threshold = calibrate_on_split(dev_m, dsd["dev"], rule)
+    test_m, test_y, test_r = _evaluate(detector, dsd["test"])
+    dev_p = [meta.calibration.probability(m) for m in dev_m]
+    test_p = [meta.calibration.probability(m) for m in test_m]
+    return {
+        "dev": per_recipe_metrics(dev_r, dev_y, dev_p, meta.threshold),
+        "test": per_recipe_metrics(test_r, test_y, test_p, meta.threshold),
+    }
 
 
 def train(config: Config, data_dir: str | None = None) -> Path:
@@ -97,7 +138,10 @@ def train(config: Config, data_dir: str | None = None) -> Path:
         dsd["train"] = dsd["train"].select(range(n))
     model, tokenizer = load_encoder(config.model, config.seed)
     start = time.perf_counter()
-    train_ds = _tokenize(dsd, tokenizer, config.model.max_length)["train"]
+    if config.model.context and "context" not in dsd["train"].column_names:
+        raise ValueError("model.context needs a dataset prepared with data.context")
+    train_ds = _tokenize(dsd, tokenizer, config.model.max_length, config.model, config.seed)
+    train_ds = train_ds["train"]
     if config.distill is not None:
         train_ds = add_teacher_margins(train_ds, list(dsd["train"]["text"]), config.distill)
     if config.model.adapter is not None:
@@ -111,14 +155,8 @@ def train(config: Config, data_dir: str | None = None) -> Path:
         name=config.name, version=config.version, labels=LABELS, max_length=config.model.max_length
     )
     detector = GarbleDetector.from_model(model, tokenizer, meta)
-    dev_m, dev_y, dev_r = _evaluate(detector, dsd["dev"])
-    meta.calibration, meta.threshold = calibrate_on_split(dev_m, dsd["dev"], config.calibration)
-    dev_p = [meta.calibration.probability(m) for m in dev_m]
-    test_m, test_y, test_r = _evaluate(detector, dsd["test"])
-    test_p = [meta.calibration.probability(m) for m in test_m]
     meta.metrics = {
-        "dev": per_recipe_metrics(dev_r, dev_y, dev_p, meta.threshold),
-        "test": per_recipe_metrics(test_r, test_y, test_p, meta.threshold),
+        **calibrate_and_measure(detector, dsd, config.calibration),
         "training": {
             "final_loss": round(loss, 4),
             "seconds": round(train_seconds, 1),

@@ -1,0 +1,40 @@
+"""`garble-train calibrate`: refit a model folder's calibration and threshold on dev."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import yaml
+from datasets import load_from_disk
+
+from detector.api import GarbleDetector
+from training.card import model_card
+from training.config import CalibrationConfig
+from training.train import calibrate_and_measure
+
+logger = logging.getLogger(__name__)
+
+
+def recalibrate(folder: str | Path, rule: CalibrationConfig, data_dir: str) -> Path:
+    """Refit the folder's calibration and threshold on ``data_dir``'s dev split by ``rule``.
+
+    The dev and test metrics in ``meta.json`` are measured again, the ``calibration`` section
+    of the recorded training config becomes ``rule`` and the model card is rewritten; the
+    weights are untouched. Rerun ``export-onnx --calibrate-on`` after it: ``meta.json`` changed.
+    """
+    folder = Path(folder)
+    detector = GarbleDetector.from_pretrained(folder, backend="torch")
+    meta = detector.meta
+    old = meta.threshold
+    meta.metrics.update(calibrate_and_measure(detector, load_from_disk(data_dir), rule))
+    meta.training_config["calibration"] = rule.model_dump()
+    meta.save(folder)
+    config_file = folder / "train_config.yaml"
+    if config_file.is_file():
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        config["calibration"] = rule.model_dump()
+        config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (folder / "README.md").write_text(model_card(meta), encoding="utf-8")
+    logger.info("%s: threshold %.4f -> %.4f", folder, old, meta.threshold)
+    return folder
