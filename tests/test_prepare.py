@@ -7,8 +7,9 @@ import pytest
 from datasets import load_from_disk
 
 from tests.conftest import tiny_config
-from training.config import MTConfig
+from training.config import ContextConfig, MTConfig
 from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, prepare
+from training.sources import load_source
 
 FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
 
@@ -90,3 +91,36 @@ def test_chained_and_partial_round_trips_are_recorded(tmp_path):
     }
     assert {"spa", "spa>cat"} <= details
     assert any(d.startswith("partial:") for d in details)
+
+
+def test_sources_know_each_sentence_before_it():
+    source = tiny_config(Path("/tmp")).data.sources[0]
+    rows = load_source(source, seed=1)
+    lines = [json.loads(line) for line in Path(source.path).read_text().splitlines()]
+    first_of_doc = {}
+    for row in lines:
+        first_of_doc.setdefault(row["doc_id"], row["text"])
+    by_text = {r.text: r for r in rows}
+    assert by_text[lines[1]["text"]].previous == lines[0]["text"]  # same document
+    assert all(by_text[t].previous == "" for t in first_of_doc.values() if t in by_text)
+
+
+def test_context_column_is_the_previous_sentence_garbled_like_the_row_or_clean(tmp_path):
+    config = tiny_config(tmp_path)
+    data = config.data.model_copy(update={"context": ContextConfig(garbled_fraction=1.0)})
+    dsd = prepare(config.model_copy(update={"data": data}))
+    previous = {r.text: r.previous for r in load_source(config.data.sources[0], seed=1)}
+    train = dsd["train"]
+    assert {"context", "context_garbled"} <= set(train.column_names)
+    same_recipes = set()
+    for row in train:
+        if row["context_garbled"]:
+            assert row["label"] == 1 and row["context"] != previous[row["original"]]
+            same_recipes.add(row["recipe"])
+        else:  # clean rows; garbled rows whose neighbour the recipe could not garble
+            assert row["context"] == previous[row["original"]]
+    garbled = [r for r in train if r["label"] == 1 and previous[r["original"]]]
+    assert sum(r["context_garbled"] for r in garbled) >= 0.6 * len(garbled)
+    assert {"mt_round_trip", "spinner", "mt_noise"} <= same_recipes
+    plain = prepare(config)  # the rows themselves do not depend on the context option
+    assert plain["train"]["text"] == train["text"]

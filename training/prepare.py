@@ -13,6 +13,7 @@ from pathlib import Path
 from datasets import Dataset, DatasetDict
 
 from training.config import Config, DataConfig, MTConfig, save_config
+from training.context import garbled_contexts
 from training.recipes.base import Corruption, Recipe, Span
 from training.recipes.mt import clause_span, partial_round_trip_batch, round_trip_batch
 from training.sources import CleanSentence, load_source
@@ -157,14 +158,29 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
     }
     mt_out = _round_trips(sentences, plan, data)
     records: list[dict] = []
+    owners: list[int] = []  # the sentence of each record
+    garbled: dict[int, str] = {}
     for i, (sent, recipe) in enumerate(zip(sentences, chosen, strict=True)):
         result = funcs[recipe](sent.text, rngs[i]) if recipe in funcs else mt_out.get(i)
         if result is None:
             recipe = "clean"
         detail = _mt_detail(plan[i]) if result and i in plan else ""
         records.append(_record(sent, recipe, result, detail))
+        owners.append(i)
+        if recipe in GARBLING_RECIPES:
+            garbled[i] = recipe
         if data.keep_original and recipe in GARBLING_RECIPES:
             records.append(_record(sent, "clean", None))
+            owners.append(i)
+    if data.context is not None:
+        specs = {i: plan[i][0] for i in garbled if i in plan}
+        contexts = garbled_contexts(
+            sentences, garbled, funcs, specs, partial(_round_trips, data=data), data.context, seed
+        )
+        for record, i in zip(records, owners, strict=True):
+            own = contexts.get(i) if record["label"] == 1 else None
+            record["context"] = sentences[i].previous if own is None else own
+            record["context_garbled"] = own is not None
     return records
 
 
