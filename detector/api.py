@@ -139,13 +139,14 @@ class GarbleDetector:
     def threshold(self) -> float:
         return self.meta.threshold
 
-    def margins(self, sentences: list[str]) -> list[float]:
+    def margins(self, sentences: list[str], contexts: list[str] | None = None) -> list[float]:
         """Return the raw logit margin (garbled minus clean) of each sentence.
 
         Sentences are tokenised once, sorted by token count and batched, so each batch is
-        padded only to its own longest sentence.
+        padded only to its own longest sentence. ``contexts`` (for a model trained with
+        ``model.context``) gives each sentence's previous sentence ("" for none).
         """
-        encodings = self.encoder.encode(list(sentences))
+        encodings = self.encoder.encode(list(sentences), contexts)
         self._note_truncated(sum(bool(e.overflowing) for e in encodings), len(encodings))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]

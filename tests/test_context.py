@@ -48,3 +48,16 @@ def test_tokenize_reads_pairs_only_when_the_model_takes_context(tokenizer, tiny_
     paired = _tokenize(dsd, tokenizer, 64, config.model)["train"]
     single = _tokenize(dsd, tokenizer, 64)["train"]
     assert all(p > s for p, s in zip(paired["length"], single["length"], strict=True))
+
+
+def test_inference_encodes_pairs_as_training_does(tiny_model):
+    from transformers import AutoTokenizer
+
+    from detector.encoding import BatchEncoder
+
+    contexts = ["", "The ant colony grew quickly in the warm months. " * 4]
+    texts = ["It ate honeydew.", "Then it ate honeydew and other sweet things it found."]
+    got = BatchEncoder.from_folder(tiny_model, 32).encode(texts, contexts)
+    want = encode_with_context(AutoTokenizer.from_pretrained(tiny_model), contexts, texts, 32)
+    assert [e.ids for e in got] == want["input_ids"]
+    assert [e.type_ids for e in got] == want["token_type_ids"]
