@@ -86,26 +86,21 @@ def _run_export(args: argparse.Namespace) -> None:
     print(export_onnx(folder, args.calibrate_on))
 
 
-def _run(args: argparse.Namespace) -> None:
-    if args.command == "export-onnx":
-        _run_export(args)
-        return
-    if args.command == "store-int8":
-        from training.compress import store_int8
+def _run_store_int8(args: argparse.Namespace) -> None:
+    from training.compress import store_int8
 
-        print(store_int8(args.model))
-        return
-    if args.command == "calibrate":
-        from training.recalibrate import recalibrate
+    print(store_int8(args.model))
 
-        config = load_config(args.config)
-        print(recalibrate(args.model, config.calibration, args.data or config.data.output_dir))
-        return
-    if args.command == "baselines":
-        start = time.perf_counter()
-        _run_baselines(args)
-        logger.info("baselines done in %.1f s", time.perf_counter() - start)
-        return
+
+def _run_calibrate(args: argparse.Namespace) -> None:
+    from training.recalibrate import recalibrate
+
+    config = load_config(args.config)
+    print(recalibrate(args.model, config.calibration, args.data or config.data.output_dir))
+
+
+def _run_pipeline(args: argparse.Namespace) -> None:
+    """Run `prepare`, `train` or `all` from the config."""
     from training.prepare import prepare
     from training.train import train
 
@@ -114,11 +109,23 @@ def _run(args: argparse.Namespace) -> None:
         config.output_dir = args.output
     elif args.output:
         config.data.output_dir = args.output
-    start = time.perf_counter()
     if args.command in ("prepare", "all"):
         prepare(config)
     if args.command in ("train", "all"):
         print(train(config))
+
+
+_COMMANDS = {
+    "export-onnx": _run_export,
+    "store-int8": _run_store_int8,
+    "calibrate": _run_calibrate,
+    "baselines": _run_baselines,
+}
+
+
+def _run(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    _COMMANDS.get(args.command, _run_pipeline)(args)
     logger.info("%s done in %.1f s", args.command, time.perf_counter() - start)
 
 
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
     )
+    _quiet_progress_bars()
     try:
         _run(args)
     except (OSError, ValueError, ValidationError, RuntimeError) as exc:
