@@ -6,7 +6,8 @@ For each model, ROC-AUC of each garbling recipe against all clean rows, with eve
 read alone (as in the single-sentence test sets) and, for a model trained with
 ``model.context``, with its previous sentence: over all garbled rows, over those whose
 neighbour is garbled the same way (a garbled document) and over those with a clean neighbour
-(one bad sentence in clean text).
+(one bad sentence in clean text). For comparison without retraining, each model's score
+averaged with its score of the previous sentence read alone ("alone, averaged with neighbour").
 """
 
 from __future__ import annotations
@@ -29,12 +30,17 @@ def _aucs(ds, margins: list[float]) -> dict[str, float]:
         pos = (y == 1) & ((recipe == r) | (r == "all"))
         for kind, mask in (
             ("", pos),
-            (" | garbled doc", pos & garbled_ctx),
-            (" | clean doc", pos & ~garbled_ctx),
+            (", garbled doc", pos & garbled_ctx),
+            (", clean doc", pos & ~garbled_ctx),
         ):
             keep = (y == 0) | mask
             out[r + kind] = roc_auc_score(y[keep], m[keep])
     return out
+
+
+def _averaged(own: list[float], neighbour: list[float], contexts: list[str]) -> list[float]:
+    """Return each margin averaged with its previous sentence's (itself where there is none)."""
+    return [(m + (n if c else m)) / 2 for m, n, c in zip(own, neighbour, contexts, strict=True)]
 
 
 def main() -> None:
@@ -47,7 +53,11 @@ def main() -> None:
     columns: dict[str, dict[str, float]] = {}
     for folder in args.models:
         detector = GarbleDetector.from_pretrained(folder, backend="torch")
-        columns[f"{folder}, alone"] = _aucs(ds, detector.margins(ds["text"]))
+        alone = detector.margins(ds["text"])
+        columns[f"{folder}, alone"] = _aucs(ds, alone)
+        columns[f"{folder}, alone, averaged with neighbour"] = _aucs(
+            ds, _averaged(alone, detector.margins(ds["context"]), ds["context"])
+        )
         if detector.meta.training_config.get("model", {}).get("context"):
             margins = detector.margins(ds["text"], ds["context"])
             columns[f"{folder}, with context"] = _aucs(ds, margins)
