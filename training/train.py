@@ -30,15 +30,15 @@ _PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detect
 
 
 def _tokenize(
-    dsd: DatasetDict, tokenizer, max_length: int, context: ModelConfig | None = None, seed: int = 0
+    dsd: DatasetDict, tokenizer, max_length: int, model: ModelConfig | None = None, seed: int = 0
 ) -> DatasetDict:
-    """Encode every split; with ``context`` (its ``context`` is set) as (context, text) pairs."""
+    """Encode every split; as (context, text) pairs if ``model.context`` is set."""
 
     def encode(batch: dict, idx: list[int]) -> dict:
-        if context is None or not context.context:
+        if model is None or not model.context:
             enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
         else:
-            kept = drop_contexts(batch["context"], context.context_dropout, seed, idx[0])
+            kept = drop_contexts(batch["context"], model.context_dropout, seed, idx[0])
             enc = encode_with_context(tokenizer, kept, batch["text"], max_length)
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc
