@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
 from detector.meta import ModelMeta
@@ -87,3 +89,15 @@ def model_card(meta: ModelMeta) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def record_config_change(folder: Path, meta: ModelMeta, key: str, value) -> None:
+    """Set ``key`` of the training config recorded in ``meta.json`` and ``train_config.yaml``
+    to ``value``, save ``meta`` and rewrite the model card: the folder describes itself again."""
+    meta.training_config[key] = value
+    meta.save(folder)
+    config_file = folder / "train_config.yaml"
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    config[key] = value
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (folder / "README.md").write_text(model_card(meta), encoding="utf-8")

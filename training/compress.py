@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
-
 from detector.meta import ModelMeta
 from detector.weights import WEIGHTS_FILE, is_int8, load_classifier, save_int8
-from training.card import model_card
+from training.card import record_config_change
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +26,6 @@ def store_int8(folder: str | Path) -> Path:
         raise ValueError(f"{weights} is int8 already")
     before = weights.stat().st_size
     save_int8(load_classifier(folder).state_dict(), weights)
-    meta = ModelMeta.load(folder)
-    meta.training_config["int8_weights"] = True
-    meta.save(folder)
-    config_file = folder / "train_config.yaml"
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    config["int8_weights"] = True
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (folder / "README.md").write_text(model_card(meta), encoding="utf-8")
+    record_config_change(folder, ModelMeta.load(folder), "int8_weights", True)
     logger.info("%s: %.1f MB -> %.1f MB", weights, before / 1e6, weights.stat().st_size / 1e6)
     return weights

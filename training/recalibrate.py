@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
 from datasets import load_from_disk
 
 from detector.api import GarbleDetector
-from training.card import model_card
+from training.card import record_config_change
 from training.config import CalibrationConfig
 from training.train import calibrate_and_measure
 
@@ -28,13 +27,6 @@ def recalibrate(folder: str | Path, rule: CalibrationConfig, data_dir: str) -> P
     meta = detector.meta
     old = meta.threshold
     meta.metrics.update(calibrate_and_measure(detector, load_from_disk(data_dir), rule))
-    meta.training_config["calibration"] = rule.model_dump()
-    meta.save(folder)
-    config_file = folder / "train_config.yaml"
-    if config_file.is_file():
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-        config["calibration"] = rule.model_dump()
-        config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (folder / "README.md").write_text(model_card(meta), encoding="utf-8")
+    record_config_change(folder, meta, "calibration", rule.model_dump())
     logger.info("%s: threshold %.4f -> %.4f", folder, old, meta.threshold)
     return folder
