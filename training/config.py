@@ -133,6 +133,9 @@ class TrainConfig(_Strict):
     warmup_ratio: float = 0.06
     max_train_examples: int | None = None
     threads: int | None = None
+    # > 0: also learn which tokens each recipe changed (training/token_loss.py), this weight
+    # on the token loss beside the sentence loss.
+    token_loss_weight: float = Field(default=0.0, ge=0.0)
 
 
 class CalibrationConfig(_Strict):
@@ -167,6 +170,12 @@ class Config(_Strict):
     # Store the matrices int8 (one scale per 64 weights of a row; detector.weights), the rest
     # fp16: half the size of fp16. Read back in fp32 by every loader. Overrides fp16_weights.
     int8_weights: bool = False
+
+    @model_validator(mode="after")
+    def _one_special_loss(self) -> Config:
+        if self.train.token_loss_weight > 0 and (self.distill is not None or self.model.context):
+            raise ValueError("train.token_loss_weight cannot be combined with distill or context")
+        return self
 
 
 def _merge(base: dict, override: dict) -> dict:

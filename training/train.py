@@ -22,6 +22,14 @@ from training.context import drop_contexts, encode_with_context
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
+from training.token_loss import (
+    TOKEN_LABELS,
+    TokenLabelCollator,
+    TokenLossTrainer,
+    add_token_head,
+    remove_token_head,
+    token_labels,
+)
 from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
@@ -30,20 +38,35 @@ _PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detect
 
 
 def _tokenize(
-    dsd: DatasetDict, tokenizer, max_length: int, model: ModelConfig | None = None, seed: int = 0
+    dsd: DatasetDict,
+    tokenizer,
+    max_length: int,
+    model: ModelConfig | None = None,
+    seed: int = 0,
+    tag_tokens: bool = False,
 ) -> DatasetDict:
-    """Encode every split; as (context, text) pairs if ``model.context`` is set."""
+    """Encode every split; as (context, text) pairs if ``model.context`` is set; with
+    ``tag_tokens`` also each token's label (changed by the recipe or not)."""
 
     def encode(batch: dict, idx: list[int]) -> dict:
-        if model is None or not model.context:
-            enc = tokenizer(batch["text"], truncation=True, max_length=max_length)
-        else:
+        if model is not None and model.context:
             kept = drop_contexts(batch["context"], model.context_dropout, seed, idx[0])
             enc = encode_with_context(tokenizer, kept, batch["text"], max_length)
+        else:
+            enc = tokenizer(
+                batch["text"],
+                truncation=True,
+                max_length=max_length,
+                return_offsets_mapping=tag_tokens,
+            )
+        if tag_tokens:  # clean rows (hard negatives have spans too) have no garbled token
+            spans = [s if y else [] for s, y in zip(batch["spans"], batch["label"], strict=True)]
+            offsets = enc.pop("offset_mapping")
+            enc[TOKEN_LABELS] = [token_labels(o, s) for o, s in zip(offsets, spans, strict=True)]
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc
 
-    keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length"}
+    keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length", TOKEN_LABELS}
     dsd = dsd.map(encode, batched=True, with_indices=True)
     return dsd.remove_columns([c for c in dsd["train"].column_names if c not in keep])
 
@@ -66,15 +89,23 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         use_cpu=not torch.cuda.is_available(),
         seed=config.seed,
         data_seed=config.seed,
-        remove_unused_columns=config.distill is None,  # the student loss needs teacher scores
+        # the student and token losses need their extra columns
+        remove_unused_columns=config.distill is None and t.token_loss_weight == 0,
     )
     parts = {"model": model, "args": args, "train_dataset": train_ds}
     parts["data_collator"] = DataCollatorWithPadding(tokenizer)
     if config.distill is not None:
         trainer: Trainer = DistillTrainer(**parts, distill=config.distill)
+    elif t.token_loss_weight > 0:
+        parts["data_collator"] = TokenLabelCollator(tokenizer)
+        add_token_head(model, config.seed)
+        trainer = TokenLossTrainer(**parts, token_weight=t.token_loss_weight)
     else:
         trainer = Trainer(**parts)
-    return float(trainer.train().training_loss)
+    loss = float(trainer.train().training_loss)
+    if t.token_loss_weight > 0:
+        remove_token_head(model)
+    return loss
 
 
 def _evaluate(detector: GarbleDetector, split) -> tuple[list[float], list[int], list[str]]:
@@ -140,7 +171,8 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     start = time.perf_counter()
     if config.model.context and "context" not in dsd["train"].column_names:
         raise ValueError("model.context needs a dataset prepared with data.context")
-    train_ds = _tokenize(dsd, tokenizer, config.model.max_length, config.model, config.seed)
+    tag = config.train.token_loss_weight > 0
+    train_ds = _tokenize(dsd, tokenizer, config.model.max_length, config.model, config.seed, tag)
     train_ds = train_ds["train"]
     if config.distill is not None:
         train_ds = add_teacher_margins(train_ds, list(dsd["train"]["text"]), config.distill)
