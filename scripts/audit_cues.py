@@ -2,11 +2,17 @@
 each garbling recipe from the clean rows?
 
     python scripts/audit_cues.py --data data/default [--split train]
+    python scripts/audit_cues.py --data data/default --split dev --model DIR [DIR ...]
 
 Prints, per garbling recipe vs. all clean rows of the split, the ROC-AUC of each surface
 feature on its own (0.5 = no cue; shown as max(AUC, 1 - AUC)) and of a logistic regression on
 all of them, fitted on the train split and scored on the dev split. A high value means a model
 could learn the cue instead of the garbling.
+
+With ``--model``, prints instead how much each model's score follows the surface features on
+the *clean* rows of the split: Spearman's rho between the logit margin and each feature. A
+model that scores clean sentences by rarity or length (|rho| large) will also flag clean text
+that is rare or long, such as human translations richer in vocabulary than MT output.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 
 import numpy as np
 from datasets import load_from_disk
+from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -91,12 +98,35 @@ def audit(data_dir: str, split: str) -> str:
     return "\n".join(lines)
 
 
+def model_cues(data_dir: str, split: str, models: list[str]) -> str:
+    """Return Spearman's rho of each model's margin with each feature on the clean rows."""
+    from detector.api import GarbleDetector
+
+    ds = load_from_disk(data_dir)[split].filter(lambda row: row["label"] == 0)
+    x = np.array([features(t) for t in ds["text"]])
+    lines = [
+        f"clean {split} rows: {len(ds)}",
+        "",
+        "| feature | " + " | ".join(models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
+    margins = [GarbleDetector.from_pretrained(m).margins(list(ds["text"])) for m in models]
+    for k, name in enumerate(FEATURES):
+        row = [f"{spearmanr(x[:, k], m).statistic:+.3f}" for m in margins]
+        lines.append(f"| {name} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="data/default", help="prepared DatasetDict folder")
     parser.add_argument("--split", default="train", choices=["train", "dev", "test"])
+    parser.add_argument("--model", nargs="+", help="model folders: their clean-row cue table")
     args = parser.parse_args()
-    print(audit(args.data, args.split))
+    if args.model:
+        print(model_cues(args.data, args.split, args.model))
+    else:
+        print(audit(args.data, args.split))
 
 
 if __name__ == "__main__":
