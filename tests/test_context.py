@@ -45,8 +45,8 @@ def test_tokenize_reads_pairs_only_when_the_model_takes_context(tokenizer, tiny_
     for name, split in dsd.items():
         dsd[name] = split.add_column("context", split["text"])
     config.model.context_dropout = 0.0
-    paired = _tokenize(dsd, tokenizer, 64, config.model)["train"]
-    single = _tokenize(dsd, tokenizer, 64)["train"]
+    paired = _tokenize(dsd["train"], tokenizer, 64, config.model)
+    single = _tokenize(dsd["train"], tokenizer, 64)
     assert all(p > s for p, s in zip(paired["length"], single["length"], strict=True))
 
 

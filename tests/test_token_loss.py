@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from datasets import Dataset, DatasetDict
+from datasets import Dataset
 from safetensors.torch import load_file
 
 from detector import GarbleDetector
@@ -33,10 +33,8 @@ def test_clean_rows_get_no_garbled_token_even_with_spans(tmp_path):
     _, tokenizer = load_encoder(tiny_config(tmp_path).model, seed=0)
     text = "the cat sat"
     rows = {"text": [text, text], "label": [1, 0], "spans": [[[4, 7]], [[4, 7]]]}
-    encoded = _tokenize(
-        DatasetDict({"train": Dataset.from_dict(rows)}), tokenizer, 16, tag_tokens=True
-    )
-    garbled, hard_negative = encoded["train"]["token_labels"]
+    encoded = _tokenize(Dataset.from_dict(rows), tokenizer, 16, tag_tokens=True)
+    garbled, hard_negative = encoded["token_labels"]
     assert sum(t == 1 for t in garbled) >= 1
     assert hard_negative.count(1) == 0 and hard_negative.count(0) >= 3
 

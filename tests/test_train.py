@@ -4,7 +4,7 @@ import json
 import random
 import shutil
 
-from datasets import Dataset, DatasetDict
+from datasets import Dataset
 
 from detector import GarbleDetector
 from detector.meta import ModelMeta
@@ -25,7 +25,7 @@ def test_tiny_bert_overfits_30_examples(tmp_path):
     ds = Dataset.from_dict({"text": clean + garbled, "label": [0] * 15 + [1] * 15})
     model, tokenizer = load_encoder(config.model, config.seed)
     assert model.config.num_hidden_layers == TINY_BERT["num_hidden_layers"]
-    train_ds = _tokenize(DatasetDict({"train": ds}), tokenizer, 64)["train"]
+    train_ds = _tokenize(ds, tokenizer, 64)
     loss = _fit(config, model, tokenizer, train_ds, str(tmp_path / "work"))
     detector = GarbleDetector.from_model(model, tokenizer, ModelMeta("t", "0"))
     margins = detector.margins(ds["text"])

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import torch
-from datasets import DatasetDict, load_from_disk
+from datasets import Dataset, DatasetDict, load_from_disk
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
@@ -38,14 +38,14 @@ _PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detect
 
 
 def _tokenize(
-    dsd: DatasetDict,
+    ds: Dataset,
     tokenizer,
     max_length: int,
     model: ModelConfig | None = None,
     seed: int = 0,
     tag_tokens: bool = False,
-) -> DatasetDict:
-    """Encode every split; as (context, text) pairs if ``model.context`` is set; with
+) -> Dataset:
+    """Encode the rows; as (context, text) pairs if ``model.context`` is set; with
     ``tag_tokens`` also each token's label (changed by the recipe or not)."""
 
     def encode(batch: dict, idx: list[int]) -> dict:
@@ -67,8 +67,8 @@ def _tokenize(
         return enc
 
     keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length", TOKEN_LABELS}
-    dsd = dsd.map(encode, batched=True, with_indices=True)
-    return dsd.remove_columns([c for c in dsd["train"].column_names if c not in keep])
+    ds = ds.map(encode, batched=True, with_indices=True)
+    return ds.remove_columns([c for c in ds.column_names if c not in keep])
 
 
 def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
@@ -172,8 +172,9 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     if config.model.context and "context" not in dsd["train"].column_names:
         raise ValueError("model.context needs a dataset prepared with data.context")
     tag = config.train.token_loss_weight > 0
-    train_ds = _tokenize(dsd, tokenizer, config.model.max_length, config.model, config.seed, tag)
-    train_ds = train_ds["train"]
+    train_ds = _tokenize(
+        dsd["train"], tokenizer, config.model.max_length, config.model, config.seed, tag
+    )
     if config.distill is not None:
         train_ds = add_teacher_margins(train_ds, list(dsd["train"]["text"]), config.distill)
     if config.model.adapter is not None:
