@@ -7,9 +7,10 @@ import pytest
 from datasets import load_from_disk
 
 from tests.conftest import tiny_config
-from training.config import ContextConfig, MTConfig
+from training.config import ContextConfig, MTConfig, SourceConfig
 from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, prepare
-from training.sources import load_source
+from training.recipes.thesaurus import WORDNET_SRC
+from training.sources import as_sentence, is_clean_prose, load_source
 
 FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
 
@@ -124,3 +125,33 @@ def test_context_column_is_the_previous_sentence_garbled_like_the_row_or_clean(t
     assert {"mt_round_trip", "spinner", "mt_noise"} <= same_recipes
     plain = prepare(config)  # the rows themselves do not depend on the context option
     assert plain["train"]["text"] == train["text"]
+
+
+@pytest.mark.parametrize(
+    ("example", "sentence"),
+    [
+        ("he bought the painting as an investment", "He bought the painting as an investment."),
+        ("can you go in my  stead?", "Can you go in my stead?"),
+        ("the sleeves come to your knuckles!", "The sleeves come to your knuckles!"),
+        ("", ""),
+    ],
+)
+def test_usage_examples_become_sentences(example, sentence):
+    assert as_sentence(example) == sentence
+
+
+@pytest.mark.skipif(
+    not (WORDNET_SRC / "data.noun").is_file(), reason="WordNet not installed (wordnet-base)"
+)
+def test_wordnet_examples_are_clean_sentences_one_document_a_synset():
+    source = SourceConfig(
+        name="wordnet-examples", kind="wordnet_examples", path=str(WORDNET_SRC), domain="everyday"
+    )
+    rows = load_source(source, seed=1)
+    by_text = {r.text: r for r in rows}
+    # The example of painting.n.01: "he bought the painting as an investment"
+    painting = by_text["He bought the painting as an investment."]
+    assert painting.doc_id == "wordnet-examples:painting.n.01"
+    assert len(rows) > 20_000
+    assert all(is_clean_prose(r.text) and r.domain == "everyday" for r in rows)
+    assert len({r.text.lower() for r in rows}) == len(rows)  # deduplicated

@@ -19,7 +19,9 @@ class SourceConfig(_Strict):
     """One source of clean English text."""
 
     name: str
-    kind: Literal["jsonl", "html_dir", "lines", "janeausten", "reuters"] = "jsonl"
+    kind: Literal["jsonl", "html_dir", "lines", "janeausten", "reuters", "wordnet_examples"] = (
+        "jsonl"
+    )
     path: str
     domain: str = "encyclopaedic"
     max_sentences: int | None = None
