@@ -58,10 +58,16 @@ def test_clean_sentences_are_not_flagged(detector):
     assert all(s < detector.threshold for s in scores), list(zip(CLEAN, scores, strict=True))
 
 
-def test_example_article_flags_its_garbled_sentences(detector):
+ARTICLE_GARBLED = ("votes and the votes", "too much high", "counterfeit consciousness", "profound")
+
+
+def test_example_article_ranks_its_garbled_sentences_first(detector):
     text = (DEFAULT_MODEL_DIR.parent.parent / "examples" / "article.txt").read_text()
     result = detector.score_text(text)
-    flagged = {s.text for s in result.sentences if s.garbled}
-    assert any("votes and the votes" in t for t in flagged)
-    assert any("counterfeit consciousness" in t for t in flagged)
-    assert 0 < result.flagged_fraction < 0.6
+    garbled = [s for s in result.sentences if any(g in s.text for g in ARTICLE_GARBLED)]
+    clean = [s for s in result.sentences if s not in garbled]
+    assert len(garbled) == len(ARTICLE_GARBLED)
+    assert min(s.score for s in garbled) > max(s.score for s in clean)
+    flagged = [s for s in result.sentences if s.garbled]
+    assert any("counterfeit consciousness" in s.text for s in flagged)
+    assert all(s in garbled for s in flagged)  # no clean sentence is flagged
