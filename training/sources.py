@@ -141,11 +141,11 @@ def _from_wordnet_examples(cfg: SourceConfig) -> Iterator[tuple[str, str]]:
 
 _READERS = {
     "jsonl": _from_jsonl,
-    "wordnet_examples": _from_wordnet_examples,
     "html_dir": _from_html_dir,
     "lines": _from_lines,
     "janeausten": _from_janeausten,
     "reuters": _from_reuters,
+    "wordnet_examples": _from_wordnet_examples,
 }
 
 
