@@ -46,6 +46,8 @@ class SpinnerConfig(_Strict):
 
 class MTNoiseConfig(_Strict):
     max_ops: int = 3
+    # Also wrong inflections and words moved out of place (training/recipes/grammar.py).
+    grammar: bool = False
 
 
 class ContextConfig(_Strict):

@@ -71,7 +71,11 @@ def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
             spin, thesaurus=thesaurus, rate=data.spinner.rate, min_subs=data.spinner.min_subs
         )
         recipes["mt_noise"] = partial(
-            mt_noise, donors=donors, synonyms=thesaurus.synonyms, max_ops=data.mt_noise.max_ops
+            mt_noise,
+            donors=donors,
+            synonyms=thesaurus.synonyms,
+            max_ops=data.mt_noise.max_ops,
+            grammar=data.mt_noise.grammar,
         )
     return recipes
 

@@ -435,10 +435,13 @@ def wrong_sense_word(sentence: str, rng: random.Random, synonyms: Synonyms) -> C
 
 
 def _planners(
-    donors: Sequence[str], synonyms: Synonyms
+    donors: Sequence[str], synonyms: Synonyms, grammar: bool = False
 ) -> list[Callable[[str, random.Random], list[Edit] | None]]:
-    """Return the edit planners that :func:`mt_noise` draws from."""
-    return [
+    """Return the edit planners that :func:`mt_noise` draws from.
+
+    ``grammar`` adds wrong inflections and long-range word moves (:mod:`.grammar`).
+    """
+    planners = [
         _plan_duplicate,
         _plan_swap,
         _plan_drop,
@@ -446,6 +449,11 @@ def _planners(
         lambda text, rng: _plan_fuse(text, rng, donors),
         lambda text, rng: _plan_wrong_sense(text, rng, synonyms),
     ]
+    if grammar:
+        from training.recipes.grammar import plan_inflect, plan_move
+
+        planners += [plan_inflect, plan_move]
+    return planners
 
 
 def mt_noise(
@@ -454,9 +462,10 @@ def mt_noise(
     donors: Sequence[str],
     synonyms: Synonyms,
     max_ops: int = 3,
+    grammar: bool = False,
 ) -> Corruption | None:
     """Return the sentence with a random mix of 1..max_ops MT errors and their merged spans."""
-    planners = _planners(donors, synonyms)
+    planners = _planners(donors, synonyms, grammar)
     n_ops = rng.randint(1, max(1, min(max_ops, len(planners))))
     text, spans = sentence, []
     applied = 0
