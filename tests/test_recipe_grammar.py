@@ -17,6 +17,7 @@ S3 = "These results show that many people have moved to a city."
 GOLDEN = [
     (G.wrong_inflection, S1, 0, S1.replace("developed", "develop"), [(12, 19)]),
     (G.wrong_inflection, S2, 0, S2.replace("was built", "was build"), [(7, 12)]),
+    # Grammatical after the plural "engineers": the label noise the module docstring names.
     (G.wrong_inflection, S2, 1, S2.replace("designed", "design"), [(34, 40)]),
     (G.wrong_inflection, S2, 2, S2.replace("was", "were"), [(3, 7)]),
     (G.wrong_inflection, S3, 0, S3.replace("a city", "a cities"), [(52, 58)]),

@@ -5,10 +5,12 @@ forms wrong ("the results shows", "he has went") and leave words where the sourc
 put them ("he has the book yesterday read"). Both planners return ``(start, end, replacement)``
 edits, like those of :mod:`training.recipes.mt_noise`, which mixes them with its own errors.
 
-Inflections come from lemminflect's lexicon. Only changes that break the sentence in nearly
-every context are made: agreement and verb-form swaps that leave no grammatical reading
-("they runs", "was build"), and noun number only after a determiner that fixes it ("a guns",
-"many gun"). A tense change ("ran" -> "runs") would usually stay grammatical and is not made.
+Inflections come from lemminflect's lexicon: agreement and verb-form swaps that are wrong
+under every tag of the word ("they runs", "was build"), and noun number only after a
+determiner that fixes it ("a guns", "many gun"). A change of tense alone ("ran" -> "runs") is
+not made. One swap can still read as grammatical: a past tense turned base form ("designed" ->
+"design") is wrong after a singular subject or an auxiliary, but a plain present after a
+plural subject ("the engineers who design"). That is label noise this recipe accepts.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ AGREEMENT = {
     "does": ("do",),
     "do": ("does",),
 }
-# Which wrong verb forms to use for a form (Penn tags): none of them a mere change of tense.
+# Which wrong verb forms to use for a form (Penn tags). VBD -> VB reads as a present tense
+# after a plural subject ("they designed" -> "they design"); the others are wrong anywhere.
 WRONG_VERB_FORMS = {
     "VBZ": ("VB", "VBG"),  # "she runs" -> "she run" / "she running"
     "VBP": ("VBZ",),  # "they run" -> "they runs"
