@@ -152,11 +152,15 @@ def wrong_inflection(sentence: str, rng: random.Random) -> Corruption | None:
 
 def _clause_of(text: str, words: list[tuple[int, int, str]], i: int) -> range:
     """Return the word indices of the clause (no comma, colon, bracket...) around word ``i``."""
+
+    def joined(k: int) -> bool:  # no clause break between words k and k + 1
+        return not set(text[words[k][1] : words[k + 1][0]]) & CLAUSE_BREAKS
+
     lo = i
-    while lo > 0 and not set(text[words[lo - 1][1] : words[lo][0]]) & CLAUSE_BREAKS:
+    while lo > 0 and joined(lo - 1):
         lo -= 1
     hi = i
-    while hi + 1 < len(words) and not set(text[words[hi][1] : words[hi + 1][0]]) & CLAUSE_BREAKS:
+    while hi + 1 < len(words) and joined(hi):
         hi += 1
     return range(lo, hi + 1)
 
