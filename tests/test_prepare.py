@@ -94,6 +94,20 @@ def test_chained_and_partial_round_trips_are_recorded(tmp_path):
     assert any(d.startswith("partial:") for d in details)
 
 
+def test_extra_train_draws_add_new_garblings_of_train_sentences_only(prepared, tmp_path):
+    config, one = prepared
+    data = config.data.model_copy(update={"train_draws": 3, "output_dir": str(tmp_path / "d")})
+    three = prepare(config.model_copy(update={"data": data}))
+    for split in ("dev", "test"):
+        assert three[split]["text"] == one[split]["text"]
+    texts = three["train"]["text"]
+    assert len(texts) == len(set(texts))
+    assert set(one["train"]["text"]) < set(texts)
+    assert set(three["train"]["original"]) == set(one["train"]["original"])
+    added = [r for r in three["train"] if r["text"] not in set(one["train"]["text"])]
+    assert any(r["recipe"] in GARBLING_RECIPES for r in added)
+
+
 def test_sources_know_each_sentence_before_it():
     source = tiny_config(Path("/tmp")).data.sources[0]
     rows = load_source(source, seed=1)

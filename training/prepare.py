@@ -188,6 +188,18 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
     return records
 
 
+def _draws(sentences: list[CleanSentence], data: DataConfig, seed: int, n: int) -> list[dict]:
+    """Return ``n`` corruption draws of one split; later draws add only rows with new text."""
+    records = corrupt_split(sentences, data, seed)
+    seen = {r["text"] for r in records}
+    for draw in range(1, n):
+        for record in corrupt_split(sentences, data, seed + 1000 * draw):
+            if record["text"] not in seen:
+                seen.add(record["text"])
+                records.append(record)
+    return records
+
+
 def data_card(dsd: DatasetDict) -> dict:
     """Return counts per split x (recipe, source, domain, label)."""
     card: dict = {}
@@ -220,7 +232,9 @@ def prepare(config: Config) -> DatasetDict:
     splits = assign_splits(sentences, data, config.seed)
     dsd = DatasetDict(
         {
-            name: Dataset.from_list(corrupt_split(rows, data, config.seed + k))
+            name: Dataset.from_list(
+                _draws(rows, data, config.seed + k, data.train_draws if name == "train" else 1)
+            )
             for k, (name, rows) in enumerate(splits.items())
         }
     )
