@@ -2,6 +2,7 @@
 # Train several configs of docs/EXPERIMENTS.md section 17 at once on a lent GPU (device tool).
 #
 #   bash scripts/gpu_sweep.sh stage               # here: pack data, encoder and wheels into .gpu/
+#   bash scripts/gpu_sweep.sh probe               # there: throughput of three short runs at once
 #   bash scripts/gpu_sweep.sh run CONFIG...       # there: train each config, results to $OUT
 #
 # The device machine has torch and transformers but not this project's other packages, no
@@ -11,7 +12,6 @@
 # the missing pure-Python packages. `run` trains the configs side by side on the one GPU with
 # the ordinary `garble-train train` code and returns each model folder in parts of < 16 MB.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 stage() {
     rm -rf .gpu .whl && mkdir -p .gpu .whl
@@ -58,42 +58,66 @@ EOF
     fi
 }
 
-train_one() {  # CONFIG [extra garble-train args]
-    local name
-    name=$(basename "$1" .yaml)
-    python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))" \
-        train --config "$@" > "$OUT/logs/$name.log" 2>&1
+train_one() {  # CONFIG; stopped after TRAIN_LIMIT_S, so that the other runs still come back
+    timeout "${TRAIN_LIMIT_S:-480}" python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))" \
+        train --config "$1" > "$OUT/logs/$(basename "$1" .yaml).log" 2>&1
 }
 
-run() {
+probe() {  # three short runs side by side: training samples per second under contention
     : "${OUT:?run on the device machine, where OUT is set}"
-    export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
+    export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 \
+        TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=4
     mkdir -p "$OUT/logs"
-    local t0=$SECONDS
+    local t0=$SECONDS k
+    unpack
+    echo "unpacked in $((SECONDS - t0)) s"
+    for k in 1 2 3; do
+        timeout 240 python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))" \
+            train --config configs/experiments/gpu-probe.yaml --output "runs/exp-gpu-probe/$k" \
+            > "$OUT/logs/probe-$k.log" 2>&1 &
+    done
+    wait
+    echo "probed in $((SECONDS - t0)) s"
+    grep -h "train_samples_per_second\|train done\|Error" "$OUT"/logs/probe-*.log
+}
+
+output_dir() {
+    python3 -c "from training.config import load_config; print(load_config('$1').output_dir)"
+}
+
+run() {  # CONFIG... : train them side by side; bring back logs, metas, and the first models
+    : "${OUT:?run on the device machine, where OUT is set}"
+    export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 \
+        TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=4
+    mkdir -p "$OUT/logs"
+    local t0=$SECONDS cfg pid failed=0 pids=()
     unpack
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/logs/gpu.txt"
     python3 -c "import torch, transformers, datasets, pyarrow; print(torch.__version__, transformers.__version__, datasets.__version__, pyarrow.__version__, torch.cuda.is_available())" | tee -a "$OUT/logs/gpu.txt"
     echo "unpacked in $((SECONDS - t0)) s" | tee -a "$OUT/logs/gpu.txt"
-    local pids=() cfg
     for cfg in "$@"; do
-        train_one "$cfg" & pids+=($!)
+        train_one "$cfg" &
+        pids+=($!)
     done
-    local failed=0
     for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-    echo "trained in $((SECONDS - t0)) s (failed: $failed)" | tee -a "$OUT/logs/gpu.txt"
-    for cfg in "$@"; do
-        local dir
-        dir=$(python3 -c "from training.config import load_config; print(load_config('$cfg').output_dir)")
-        cp "$dir/meta.json" "$OUT/logs/$(basename "$cfg" .yaml).meta.json" || true
+    echo "trained in $((SECONDS - t0)) s (a run failed: $failed)" | tee -a "$OUT/logs/gpu.txt"
+    local budget=50000000 dir name size
+    for cfg in "$@"; do  # in the order given, while they fit in what comes back
+        dir=$(output_dir "$cfg")
+        name=$(basename "$cfg" .yaml)
+        [ -f "$dir/meta.json" ] || continue
+        cp "$dir/meta.json" "$OUT/logs/$name.meta.json"
+        size=$(du -sb "$dir" | cut -f1)
+        if [ "$size" -le "$budget" ]; then
+            tar cf - -C "$(dirname "$dir")" "$(basename "$dir")" | split -b 15M - "$OUT/$name.tar.part-"
+            budget=$((budget - size))
+        fi
     done
     tar czf "$OUT/logs.tgz" -C "$OUT" logs && rm -r "$OUT/logs"
     return $failed
 }
 
-pack_model() {  # on the device: CONFIG -> $OUT/NAME.tar.part-*
-    local dir
-    dir=$(python3 -c "from training.config import load_config; print(load_config('$1').output_dir)")
-    tar cf - -C "$(dirname "$dir")" "$(basename "$dir")" | split -b 15M - "$OUT/$(basename "$1" .yaml).tar.part-"
-}
-
-"$@"
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    cd "$(dirname "$0")/.."
+    "$@"
+fi
