@@ -100,11 +100,11 @@ def test_extra_train_draws_add_new_garblings_of_train_sentences_only(prepared, t
     three = prepare(config.model_copy(update={"data": data}))
     for split in ("dev", "test"):
         assert three[split]["text"] == one[split]["text"]
-    texts = three["train"]["text"]
+    texts, first = three["train"]["text"], set(one["train"]["text"])
     assert len(texts) == len(set(texts))
-    assert set(one["train"]["text"]) < set(texts)
+    assert first < set(texts)
     assert set(three["train"]["original"]) == set(one["train"]["original"])
-    added = [r for r in three["train"] if r["text"] not in set(one["train"]["text"])]
+    added = [r for r in three["train"] if r["text"] not in first]
     assert any(r["recipe"] in GARBLING_RECIPES for r in added)
 
 
