@@ -60,23 +60,29 @@ EOF
     fi
 }
 
+# The `garble-train` CLI, run from the checkout (the project is not installed there).
+GARBLE_TRAIN=(python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))")
+
 train_one() {  # CONFIG; stopped after TRAIN_LIMIT_S, so that the other runs still come back
-    timeout "${TRAIN_LIMIT_S:-480}" python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))" \
+    timeout "${TRAIN_LIMIT_S:-480}" "${GARBLE_TRAIN[@]}" \
         train --config "$1" > "$OUT/logs/$(basename "$1" .yaml).log" 2>&1
 }
 
-probe() {  # three short runs side by side: training samples per second under contention
+setup() {  # the environment and the unpacked inputs of a device call
     : "${OUT:?run on the device machine, where OUT is set}"
     export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 \
         TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=4
     mkdir -p "$OUT/logs"
-    local t0=$SECONDS k
     unpack
+}
+
+probe() {  # three short runs side by side: training samples per second under contention
+    local t0=$SECONDS k
+    setup
     echo "unpacked in $((SECONDS - t0)) s"
     for k in 1 2 3; do
-        timeout 240 python3 -c "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))" \
-            train --config configs/experiments/gpu-probe.yaml --output "runs/exp-gpu-probe/$k" \
-            > "$OUT/logs/probe-$k.log" 2>&1 &
+        timeout 240 "${GARBLE_TRAIN[@]}" train --config configs/experiments/gpu-probe.yaml \
+            --output "runs/exp-gpu-probe/$k" > "$OUT/logs/probe-$k.log" 2>&1 &
     done
     wait
     echo "probed in $((SECONDS - t0)) s"
@@ -88,12 +94,8 @@ output_dir() {
 }
 
 run() {  # CONFIG... : train them side by side; bring back logs, metas, and the first models
-    : "${OUT:?run on the device machine, where OUT is set}"
-    export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 \
-        TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=4
-    mkdir -p "$OUT/logs"
     local t0=$SECONDS cfg pid failed=0 pids=()
-    unpack
+    setup
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/logs/gpu.txt"
     python3 -c "import torch, transformers, datasets, pyarrow; print(torch.__version__, transformers.__version__, datasets.__version__, pyarrow.__version__, torch.cuda.is_available())" | tee -a "$OUT/logs/gpu.txt"
     echo "unpacked in $((SECONDS - t0)) s" | tee -a "$OUT/logs/gpu.txt"
