@@ -1,6 +1,5 @@
 """scripts/soup.py: the uniform weight average of model folders of one shape."""
 
-import importlib.util
 import json
 import shutil
 
@@ -10,15 +9,12 @@ from safetensors.torch import save_file
 
 from detector import GarbleDetector
 from detector.weights import WEIGHTS_FILE, load_classifier
-from tests.conftest import REPO
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def soup():
-    spec = importlib.util.spec_from_file_location("soup", REPO / "scripts/soup.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("soup")
 
 
 def _shifted_copy(folder, out, shift: float):

@@ -1,7 +1,6 @@
 """Teacher margins from scripts/teacher_gpu.py: packing, the script's run, reading them back."""
 
 import gzip
-import importlib.util
 import json
 import sys
 
@@ -10,7 +9,7 @@ import torch
 from datasets import Dataset, load_from_disk
 from safetensors.torch import load_file
 
-from tests.conftest import REPO
+from tests.conftest import load_script
 from training.config import DistillConfig
 from training.distill import TEACHER_COLUMN, add_teacher_margins
 from training.teacher_margins import read_margins, text_key
@@ -20,10 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("teacher_gpu", REPO / "scripts/teacher_gpu.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("teacher_gpu")
 
 
 def test_pack_splits_and_unpack_restores_the_weights(script, tiny_model, tmp_path):
