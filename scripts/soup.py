@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.folders) < 2 or args.out.exists():
         print("error: give two or more folders and an --out that does not exist", file=sys.stderr)
         return 2
-    state = average_state(args.folders)
+    try:
+        state = average_state(args.folders)
+    except (OSError, ValueError) as err:
+        print(f"error: {err}".splitlines()[0], file=sys.stderr)
+        return 2
     shutil.copytree(args.folders[0], args.out, ignore=shutil.ignore_patterns("onnx"))
     save_int8(state, args.out / WEIGHTS_FILE)
     print(args.out)

@@ -50,3 +50,7 @@ def test_soup_refuses_one_folder_an_existing_output_and_other_shapes(soup, tiny_
     (odd / "config.json").write_text(json.dumps({**config, "num_hidden_layers": 1}))
     with pytest.raises(ValueError, match="different weight names"):
         soup.average_state([tiny_model, odd])
+    assert soup.main([str(tiny_model), str(odd), "--out", str(tmp_path / "b")]) == 2
+    missing = tmp_path / "missing"
+    assert soup.main([str(tiny_model), str(missing), "--out", str(tmp_path / "c")]) == 2
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
