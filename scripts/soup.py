@@ -22,13 +22,13 @@ from detector.weights import WEIGHTS_FILE, load_classifier, save_int8
 
 
 def average_state(folders: list[Path]) -> dict[str, torch.Tensor]:
-    """Return the element-wise mean of the folders' floating-point weights."""
+    """Return the element-wise mean of the folders' floating-point weights (read as fp32)."""
     states = [load_classifier(f).state_dict() for f in folders]
     keys = set(states[0])
     if any(set(s) != keys for s in states[1:]):
         raise ValueError("the folders hold different weight names: not one model shape")
     return {
-        k: torch.stack([s[k].float() for s in states]).mean(0)
+        k: torch.stack([s[k] for s in states]).mean(0)
         if states[0][k].is_floating_point()
         else states[0][k]
         for k in states[0]
