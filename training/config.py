@@ -48,6 +48,8 @@ class MTNoiseConfig(_Strict):
     max_ops: int = 3
     # Also wrong inflections and words moved out of place (training/recipes/grammar.py).
     grammar: bool = False
+    # Also 1-2 words left in a pivot language (training/recipes/untranslated.py).
+    untranslated: bool = False
 
 
 class ContextConfig(_Strict):

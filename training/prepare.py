@@ -67,6 +67,11 @@ def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
         from training.recipes.thesaurus import Thesaurus
 
         thesaurus = Thesaurus.load()
+        lexicon = None
+        if data.mt_noise.untranslated:
+            from training.recipes.untranslated import build_lexicon, lexicon_words
+
+            lexicon = build_lexicon(lexicon_words(donors), data.mt.pivots)
         recipes["spinner"] = partial(
             spin, thesaurus=thesaurus, rate=data.spinner.rate, min_subs=data.spinner.min_subs
         )
@@ -76,6 +81,7 @@ def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
             synonyms=thesaurus.synonyms,
             max_ops=data.mt_noise.max_ops,
             grammar=data.mt_noise.grammar,
+            lexicon=lexicon,
         )
     return recipes
 

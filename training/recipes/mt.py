@@ -39,7 +39,7 @@ class ApertiumError(RuntimeError):
     """Apertium is missing or failed."""
 
 
-def _run_mode(mode: str, lines: Sequence[str]) -> list[str]:
+def run_mode(mode: str, lines: Sequence[str]) -> list[str]:
     """Return Apertium's translation of each line (one process call for all lines)."""
     if shutil.which("apertium") is None:
         raise ApertiumError("apertium not found: apt-get install apertium apertium-eng-spa ...")
@@ -103,7 +103,7 @@ def translate_round_trip(texts: Sequence[str], spec: str) -> list[str]:
     """Return each text translated along the pivot path ``spec`` back into English."""
     out = list(texts)
     for mode in pivot_modes(spec):
-        out = _run_mode(mode, out)
+        out = run_mode(mode, out)
     return [normalise_mt_output(t) for t in out]
 
 

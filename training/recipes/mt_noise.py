@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from training.recipes.base import Corruption, Span, apply_edits, match_case, word_spans
+from training.recipes.untranslated import Lexicon, plan_untranslated
 
 Edit = tuple[int, int, str]
 Synonyms = Callable[[str], Sequence[str]]
@@ -435,11 +436,12 @@ def wrong_sense_word(sentence: str, rng: random.Random, synonyms: Synonyms) -> C
 
 
 def _planners(
-    donors: Sequence[str], synonyms: Synonyms, grammar: bool = False
+    donors: Sequence[str], synonyms: Synonyms, grammar: bool = False, lexicon: Lexicon | None = None
 ) -> list[Callable[[str, random.Random], list[Edit] | None]]:
     """Return the edit planners that :func:`mt_noise` draws from.
 
-    ``grammar`` adds wrong inflections and long-range word moves (:mod:`.grammar`).
+    ``grammar`` adds wrong inflections and long-range word moves (:mod:`.grammar`); a
+    ``lexicon`` adds words left untranslated (:mod:`.untranslated`).
     """
     planners = [
         _plan_duplicate,
@@ -453,6 +455,8 @@ def _planners(
         from training.recipes.grammar import plan_inflect, plan_move
 
         planners += [plan_inflect, plan_move]
+    if lexicon is not None:
+        planners.append(lambda text, rng: plan_untranslated(text, rng, lexicon))
     return planners
 
 
@@ -463,9 +467,10 @@ def mt_noise(
     synonyms: Synonyms,
     max_ops: int = 3,
     grammar: bool = False,
+    lexicon: Lexicon | None = None,
 ) -> Corruption | None:
     """Return the sentence with a random mix of 1..max_ops MT errors and their merged spans."""
-    planners = _planners(donors, synonyms, grammar)
+    planners = _planners(donors, synonyms, grammar, lexicon)
     n_ops = rng.randint(1, max(1, min(max_ops, len(planners))))
     text, spans = sentence, []
     applied = 0
