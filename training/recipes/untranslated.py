@@ -2,8 +2,9 @@
 
 Phrase-based systems copied a word they had no translation for into their English output
 ("the Verkehrsminister said"). We have no German or French source text, so the recipe runs
-the other way: it renders 1-2 lower-case English content words of a sentence in one language
-that Apertium translates into, as if they had been left in the source. The lexicon comes
+the other way: it renders 1-2 lower-case English words of a sentence (four letters or more,
+not among the most frequent, never the first word) in one language that Apertium translates
+into, as if they had been left in the source. The lexicon comes
 from Apertium itself, each word translated on its own (a full stop after each word keeps
 Apertium's transfer rules from spanning lines).
 """
