@@ -7,16 +7,25 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from detector.api import ArticleResult, GarbleDetector, SentenceScore
+    from detector.meta import ModelFolderError
     from detector.segment import Sentence, split_sentences
 
 _EXPORTS = {
     "ArticleResult": "detector.api",
     "GarbleDetector": "detector.api",
     "SentenceScore": "detector.api",
+    "ModelFolderError": "detector.meta",
     "Sentence": "detector.segment",
     "split_sentences": "detector.segment",
 }
-__all__ = ["ArticleResult", "GarbleDetector", "Sentence", "SentenceScore", "split_sentences"]
+__all__ = [
+    "ArticleResult",
+    "GarbleDetector",
+    "ModelFolderError",
+    "Sentence",
+    "SentenceScore",
+    "split_sentences",
+]
 
 
 def __getattr__(name: str):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
 from detector.encoding import BatchEncoder
-from detector.meta import Calibration, ModelMeta
+from detector.meta import Calibration, ModelFolderError, ModelMeta
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
 
@@ -113,11 +113,17 @@ class GarbleDetector:
         if not (folder / "meta.json").is_file():
             raise FileNotFoundError(f"{folder} is not a model folder (no meta.json)")
         meta = ModelMeta.load(folder)
-        encoder = BatchEncoder.from_folder(folder, meta.max_length)
-        if workers > 1:
-            loaded = WorkerPool(backend, folder, workers, threads)
-        else:
-            loaded = load_backend(backend, folder, threads)
+        try:
+            encoder = BatchEncoder.from_folder(folder, meta.max_length)
+            if workers > 1:
+                loaded = WorkerPool(backend, folder, workers, threads)
+            else:
+                loaded = load_backend(backend, folder, threads)
+        except (OSError, ValueError):
+            raise
+        except Exception as exc:  # tokenizers, safetensors and onnxruntime raise their own types
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            raise ModelFolderError(f"{folder}: cannot read the model files ({reason})") from exc
         return cls(loaded, encoder, _backend_meta(meta, loaded), **kwargs)
 
     @classmethod

@@ -7,7 +7,22 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
 META_FILE = "meta.json"
+
+
+class ModelFolderError(OSError):
+    """A model folder whose files cannot be read: a one-line reason, not a traceback."""
+
+
+def _reason(exc: ValueError) -> str:
+    """Return the first thing wrong in a JSON or validation error, on one line."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "top level"
+        return f"{where}: {first['msg']}"
+    return str(exc).splitlines()[0]
 
 
 @dataclass
@@ -50,7 +65,9 @@ class ModelMeta:
 
     @classmethod
     def load(cls, folder: str | Path) -> ModelMeta:
-        """Return the metadata in ``folder/meta.json``."""
-        raw = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
-        raw["calibration"] = Calibration(**raw.get("calibration", {}))
-        return cls(**raw)
+        """Return the metadata in ``folder/meta.json``, checked field by field."""
+        path = Path(folder) / META_FILE
+        try:
+            return TypeAdapter(cls).validate_json(path.read_bytes())
+        except ValueError as exc:  # pydantic's ValidationError is one
+            raise ModelFolderError(f"{path}: not a valid meta.json ({_reason(exc)})") from exc

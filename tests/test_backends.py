@@ -14,7 +14,7 @@ from detector.api import GarbleDetector
 from detector.backends import ONNX_DIR, ONNX_MODEL, OnnxBackend, TorchBackend, physical_cores
 from detector.cli import main
 from detector.encoding import BatchEncoder
-from detector.meta import ModelMeta
+from detector.meta import ModelFolderError, ModelMeta
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
 from tests.conftest import REPO
@@ -123,6 +123,16 @@ def test_export_from_another_training_run_is_refused(onnx_model, tmp_path):
     (folder / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="another training run"):
         GarbleDetector.from_pretrained(folder, backend="onnx")
+
+
+def test_damaged_export_is_a_model_folder_error(onnx_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model, folder)
+    for path in (folder / "onnx").glob("*.onnx"):
+        path.write_bytes(b"garbage")
+    with pytest.raises(ModelFolderError, match="cannot read the model files"):
+        GarbleDetector.from_pretrained(folder, backend="onnx")
+    assert issubclass(ModelFolderError, OSError)
 
 
 def test_unknown_backend_is_an_error(tiny_model):

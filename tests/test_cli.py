@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 
@@ -104,6 +105,27 @@ def test_directory_is_an_error(tmp_path, capsys):
 def test_missing_model_is_an_error(tmp_path, capsys):
     code, _, err = run(capsys, ARTICLE, "--model", tmp_path)
     assert code == 1 and "no meta.json" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "reason"),
+    [
+        ("meta.json", "{}", "name: Field required"),
+        ("meta.json", '{"name": "x", "version": "1", "threshold": "high"}', "threshold:"),
+        ("meta.json", "not json", "Invalid JSON"),
+        ("model.safetensors", "garbage", "SafetensorError"),
+        ("tokenizer.json", "garbage", "cannot read the model files"),
+    ],
+)
+def test_damaged_model_folder_is_a_one_line_error(
+    tiny_model, tmp_path, capsys, file, content, reason
+):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    (folder / file).write_text(content)
+    code, _, err = run(capsys, ARTICLE, "--model", folder, "--backend", "torch")
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("garble: error: cannot load model:") and reason in err
 
 
 def test_non_english_warns_and_still_scores(tiny_model, tmp_path, capsys):
