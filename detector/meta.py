@@ -16,13 +16,16 @@ class ModelFolderError(OSError):
     """A model folder whose files cannot be read: a one-line reason, not a traceback."""
 
 
-def _reason(exc: ValueError) -> str:
-    """Return the first thing wrong in a JSON or validation error, on one line."""
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "top level"
-        return f"{where}: {first['msg']}"
-    return str(exc).splitlines()[0]
+def error_reason(exc: ValueError, most: int = 3) -> str:
+    """Return what is wrong in a JSON or validation error, on one line (``most`` errors)."""
+    if not isinstance(exc, ValidationError):
+        return str(exc).splitlines()[0]
+    errors = exc.errors()
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: {e['msg']}" for e in errors[:most]
+    ]
+    more = f"; and {len(errors) - most} more" if len(errors) > most else ""
+    return "; ".join(parts) + more
 
 
 @dataclass
@@ -70,4 +73,4 @@ class ModelMeta:
         try:
             return TypeAdapter(cls).validate_json(path.read_bytes())
         except ValueError as exc:  # pydantic's ValidationError is one
-            raise ModelFolderError(f"{path}: not a valid meta.json ({_reason(exc)})") from exc
+            raise ModelFolderError(f"{path}: not a valid meta.json ({error_reason(exc)})") from exc

@@ -1,7 +1,6 @@
 """YAML configs: the shipped ones validate, `extends:` merges, unknown keys fail."""
 
 import pytest
-from pydantic import ValidationError
 
 from tests.conftest import REPO
 from training.config import load_config
@@ -28,5 +27,11 @@ def test_extends_merges_nested_keys(tmp_path):
 
 def test_unknown_key_is_rejected(tmp_path):
     (tmp_path / "bad.yaml").write_text("data: {sources: []}\nepochz: 3\n")
-    with pytest.raises(ValidationError, match="epochz"):
+    with pytest.raises(ValueError, match="invalid config: epochz: Extra inputs"):
+        load_config(tmp_path / "bad.yaml")
+
+
+def test_malformed_yaml_is_a_one_line_error(tmp_path):
+    (tmp_path / "bad.yaml").write_text("name: x\ndata: [1, 2\n")
+    with pytest.raises(ValueError, match=r"bad.yaml: not valid YAML \(.*line 3\)$"):
         load_config(tmp_path / "bad.yaml")

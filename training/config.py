@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from detector.meta import error_reason
 
 RECIPES = ("clean", "hard_negative", "mt_round_trip", "spinner", "mt_noise")
 
@@ -199,7 +201,13 @@ def _merge(base: dict, override: dict) -> dict:
 def _read_yaml(path: Path) -> dict:
     """Return a YAML config mapping with its ``extends:`` file (relative) merged under it."""
     with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f)
+        try:
+            raw = yaml.safe_load(f)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f", line {mark.line + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise ValueError(f"{path}: not valid YAML ({problem}{where})") from exc
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a YAML mapping")
     parent = raw.pop("extends", None)
@@ -208,7 +216,10 @@ def _read_yaml(path: Path) -> dict:
 
 def load_config(path: str | Path) -> Config:
     """Return the validated config in the YAML file at ``path`` (``extends:`` resolved)."""
-    return Config.model_validate(_read_yaml(Path(path)))
+    try:
+        return Config.model_validate(_read_yaml(Path(path)))
+    except ValidationError as exc:
+        raise ValueError(f"{path}: invalid config: {error_reason(exc)}") from exc
 
 
 def save_config(config: Config, path: str | Path) -> None:
