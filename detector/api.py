@@ -20,6 +20,20 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "garble-minilm"
 
 
+def _strings(items: Iterable[str], name: str) -> list[str]:
+    """Return ``items`` as a list of str; a bare string or a non-string item is a TypeError."""
+    if isinstance(items, str):
+        raise TypeError(
+            f"{name} must be a list of strings, not one string: pass [text], "
+            "or score_text(text) to split an article into sentences"
+        )
+    out = list(items)
+    for i, item in enumerate(out):
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{i}] is {type(item).__name__}, not str")
+    return out
+
+
 @dataclass
 class SentenceScore:
     """One sentence of an article: offsets into the text, calibrated score and flag."""
@@ -152,7 +166,9 @@ class GarbleDetector:
         padded only to its own longest sentence. ``contexts`` (for a model trained with
         ``model.context``) gives each sentence's previous sentence ("" for none).
         """
-        encodings = self.encoder.encode(list(sentences), contexts)
+        sentences = _strings(sentences, "sentences")
+        contexts = None if contexts is None else _strings(contexts, "contexts")
+        encodings = self.encoder.encode(sentences, contexts)
         self._note_truncated(sum(bool(e.overflowing) for e in encodings), len(encodings))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
@@ -185,7 +201,7 @@ class GarbleDetector:
 
     def score(self, sentences: list[str]) -> list[float]:
         """Return the calibrated probability that each sentence is garbled."""
-        return [self.meta.calibration.probability(m) for m in self.margins(list(sentences))]
+        return [self.meta.calibration.probability(m) for m in self.margins(sentences)]
 
     def score_stream(self, texts: Iterable[str], chunk_size: int = 2048) -> Iterator[float]:
         """Yield the calibrated score of each text in input order, reading ``texts`` lazily.
@@ -193,12 +209,16 @@ class GarbleDetector:
         ``texts`` is pulled ``chunk_size`` at a time and each chunk is scored like ``score()``
         (sorted by length into batches of ``batch_size``), so memory is bounded by the chunk.
         """
+        if isinstance(texts, str):
+            raise TypeError("texts must be an iterable of strings, not one string")
         iterator = iter(texts)
         while chunk := list(islice(iterator, chunk_size)):
             yield from self.score(chunk)
 
     def score_text(self, text: str, threshold: float | None = None) -> ArticleResult:
         """Return per-sentence scores, offsets and flags of ``text`` and its summary."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, not {type(text).__name__}")
         threshold = self.threshold if threshold is None else threshold
         sentences = split_sentences(text)
         scores = self.score([s.text for s in sentences])

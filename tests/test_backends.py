@@ -135,6 +135,21 @@ def test_damaged_export_is_a_model_folder_error(onnx_model, tmp_path):
     assert issubclass(ModelFolderError, OSError)
 
 
+def test_misused_inputs_are_clear_type_errors(tiny_model):
+    detector = GarbleDetector.from_pretrained(tiny_model, backend="torch")
+    with pytest.raises(TypeError, match="not one string"):
+        detector.score("One sentence, not a list.")  # would score each character
+    with pytest.raises(TypeError, match="not one string"):
+        list(detector.score_stream("One sentence."))
+    with pytest.raises(TypeError, match=r"sentences\[1\] is NoneType, not str"):
+        detector.score(["A sentence.", None])
+    with pytest.raises(TypeError, match=r"contexts\[0\] is int"):
+        detector.margins(["A sentence."], contexts=[3])
+    with pytest.raises(TypeError, match="text must be a str, not bytes"):
+        detector.score_text(b"An article.")
+    assert len(detector.score(("A sentence.", "Another one."))) == 2  # any iterable of str
+
+
 def test_unknown_backend_is_an_error(tiny_model):
     with pytest.raises(ValueError, match="unknown backend"):
         GarbleDetector.from_pretrained(tiny_model, backend="tensorflow")
