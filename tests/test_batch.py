@@ -315,6 +315,7 @@ def test_field_collision_fails_unless_prefixed(model, tmp_path, capsys):
         ("in.parquet.gz", ["in.parquet.gz"], "compressed Parquet"),
         (None, ["nothing*.jsonl"], "no files match"),
         ("in.jsonl.gz", ["in.jsonl.gz"], "cannot read"),
+        ("in.parquet", ["in.parquet"], "in.parquet: cannot read Parquet"),
         ("in.jsonl", ["in.jsonl", "-o", "out.csv"], "unsupported output format"),
         ("in.jsonl", ["in.jsonl", "-o", "in.jsonl"], "is also an input"),
         ("in.jsonl", ["in.jsonl", "--drop", "out.jsonl"], "must be different files"),

@@ -201,4 +201,7 @@ def count_rows(files: list[Path]) -> int | None:
         return None
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    try:
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    except (OSError, ValueError):  # a damaged file: reading it reports the error, by name
+        return None
