@@ -1,6 +1,7 @@
 """`garble evaluate` on a tiny fixture whose metrics are computed by hand."""
 
 import json
+import warnings
 
 import pytest
 
@@ -66,9 +67,20 @@ def test_bad_rows_name_the_line(tmp_path):
     path.write_text('{"text": "a", "label": 0}\n{"text": "b"}\n')
     with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
         read_labelled(path)
-    path.write_text('{"text": "a", "label": 3}\n')
-    with pytest.raises(ValueError, match="label must be 0 or 1"):
-        read_labelled(path)
+    for label in ("3", '"yes"', "null", "[1]"):
+        path.write_text(f'{{"text": "a", "label": {label}}}\n')
+        with pytest.raises(ValueError, match=":1: label must be 0 or 1"):
+            read_labelled(path)
+    path.write_text('{"text": "a", "label": "1"}\n{"text": "b", "label": false}\n')
+    assert read_labelled(path).labels == [1, 0]
+
+
+def test_rows_of_one_label_get_blank_ranking_metrics_and_plots(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn and matplotlib would warn on one class
+        plots = write_plots(tmp_path, [0, 0, 0], {"m": [0.1, 0.5, 0.9]})
+    assert [p.name for p in plots] == ["roc.png", "pr.png", "reliability.png"]
+    assert all(p.stat().st_size > 0 for p in plots)
 
 
 def test_overall_only_without_group_by():

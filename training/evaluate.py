@@ -29,6 +29,14 @@ def _group_key(row: dict, fields: Sequence[str]) -> str:
     return " ".join(f"{f}={row.get(f)}" for f in fields) if fields else OVERALL
 
 
+def _as_int(value) -> int | None:
+    """Return ``value`` as an int (``"1"``, ``1.0`` and ``true`` are 1), or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def read_labelled(
     path: str | Path,
     text_field: str = "text",
@@ -43,9 +51,10 @@ def read_labelled(
                 continue
             try:
                 row = json.loads(line)
-                text, label = row[text_field], int(row[label_field])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                text, label = row[text_field], row[label_field]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{no}: bad row ({type(exc).__name__}: {exc})") from exc
+            label = _as_int(label)
             if label not in (0, 1) or not isinstance(text, str):
                 raise ValueError(f"{path}:{no}: label must be 0 or 1 and text a string")
             data.texts.append(text)

@@ -29,7 +29,8 @@ def _figure():
 
 def _save(fig, ax, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(0, 1), ylim=(0, 1.02))
-    ax.legend(loc="best", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     _pyplot().close(fig)
@@ -39,12 +40,16 @@ def _save(fig, ax, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
 def write_plots(out: Path, labels: Sequence[int], scores: dict[str, list[float]]) -> list[Path]:
     """Write roc.png, pr.png and reliability.png (all scorers on the same axes); return paths."""
     y = np.asarray(labels)
+    both = len(set(y.tolist())) == 2  # ROC and PR curves need garbled and clean rows
     (fig1, roc), (fig2, pr), (fig3, rel) = _figure(), _figure(), _figure()
+    for ax in () if both else (roc, pr):
+        ax.text(0.5, 0.5, "undefined: the rows have one label", ha="center", va="center")
     for name, s in scores.items():
-        fpr, tpr, _ = roc_curve(y, s)
-        roc.plot(fpr, tpr, label=name)
-        precision, recall, _ = precision_recall_curve(y, s)
-        pr.plot(recall, precision, label=name)
+        if both:
+            fpr, tpr, _ = roc_curve(y, s)
+            roc.plot(fpr, tpr, label=name)
+            precision, recall, _ = precision_recall_curve(y, s)
+            pr.plot(recall, precision, label=name)
         mean_score, frac_garbled, _ = zip(*calibration_bins(labels, s), strict=True)
         rel.plot(mean_score, frac_garbled, "o-", label=name)
     roc.plot([0, 1], [0, 1], ":", color="grey")
