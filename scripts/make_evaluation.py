@@ -15,11 +15,10 @@ import logging
 import tempfile
 from pathlib import Path
 
-from datasets import load_from_disk
-
 from detector.api import GarbleDetector
 from training.baselines import load_scorer
 from training.evaluate import LabelledData, evaluate, read_labelled
+from training.prepare import load_prepared
 from training.report import table, write_plots
 
 logger = logging.getLogger("make_evaluation")
@@ -70,7 +69,7 @@ def mt_subset(row: dict) -> str:
 
 def own_test_sets(data_dir: str) -> dict[str, LabelledData]:
     """Return one set per garbling recipe: its test rows plus every clean test row."""
-    test = load_from_disk(data_dir)["test"]
+    test = load_prepared(data_dir)["test"]
     clean = [i for i, y in enumerate(test["label"]) if y == 0]
     sets = {}
     for recipe in sorted({r for r, y in zip(test["recipe"], test["label"], strict=True) if y}):

@@ -8,7 +8,7 @@ from datasets import load_from_disk
 
 from tests.conftest import tiny_config
 from training.config import ContextConfig, MTConfig, MTNoiseConfig, SourceConfig
-from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, prepare
+from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, load_prepared, prepare
 from training.recipes.thesaurus import WORDNET_SRC
 from training.recipes.untranslated import build_lexicon, lexicon_words
 from training.sources import as_sentence, is_clean_prose, load_source
@@ -71,6 +71,23 @@ def test_prepare_is_deterministic(prepared, tmp_path):
     again = prepare(tiny_config(tmp_path))
     assert again["train"]["text"] == first["train"]["text"]
     assert again["test"]["recipe"] == first["test"]["recipe"]
+
+
+def test_too_little_text_and_missing_data_are_clear_errors(tmp_path):
+    config = tiny_config(tmp_path)
+    two = tmp_path / "two.jsonl"
+    two.write_text(
+        "".join(
+            json.dumps({"text": t, "doc_id": "d"}) + "\n"
+            for t in ("The council approved the plan on Monday.", "It will open next year.")
+        )
+    )
+    source = SourceConfig(name="two", path=str(two), domain="news")
+    data = config.data.model_copy(update={"sources": [source]})
+    with pytest.raises(ValueError, match="the dev and test splits would be empty"):
+        prepare(config.model_copy(update={"data": data}))
+    with pytest.raises(FileNotFoundError, match="run `garble-train prepare"):
+        load_prepared(tmp_path / "nothing")
 
 
 def test_unusual_sentences_are_rare_worded_or_long():

@@ -155,15 +155,14 @@ def calibrate_export(folder: Path, data_dir: str) -> dict:
     Int8 weights shift the margins a little; the export gets its own calibration by the model's
     own threshold rule (``calibration`` of its training config), so its flags mean the same.
     """
-    from datasets import load_from_disk
-
     from detector.api import GarbleDetector
     from training.config import CalibrationConfig
+    from training.prepare import load_prepared
     from training.train import calibrate_on_split
 
     detector = GarbleDetector.from_pretrained(folder, backend="onnx")
     rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))
-    dev = load_from_disk(data_dir)["dev"]
+    dev = load_prepared(data_dir)["dev"]
     cal, threshold = calibrate_on_split(detector.margins(list(dev["text"])), dev, rule)
     return {"calibration": asdict(cal), "threshold": threshold, "data": data_dir, "rows": len(dev)}
 
@@ -176,6 +175,10 @@ def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
     """
     folder = Path(folder)
     meta = ModelMeta.load(folder)
+    if calibrate_on:  # fail before writing anything
+        from training.prepare import load_prepared
+
+        load_prepared(calibrate_on)
     model = load_classifier(folder)
     encoder = BatchEncoder.from_folder(folder, meta.max_length)
     out = folder / ONNX_DIR

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, load_from_disk
 
 from training.config import Config, DataConfig, MTConfig, save_config
 from training.context import garbled_contexts
@@ -231,11 +231,27 @@ def _card_markdown(card: dict) -> str:
     return "\n".join(lines)
 
 
+def load_prepared(path: str | Path) -> DatasetDict:
+    """Return the dataset that `garble-train prepare` wrote to ``path``; a clear error if none."""
+    if not (Path(path) / "dataset_dict.json").is_file():
+        raise FileNotFoundError(
+            f"no prepared data in {path}: run `garble-train prepare --config CONFIG` first"
+        )
+    return load_from_disk(str(path))
+
+
 def prepare(config: Config) -> DatasetDict:
     """Build the labelled DatasetDict, save it with its data card and resolved config."""
     data = config.data
     sentences = [s for src in data.sources for s in load_source(src, config.seed)]
     splits = assign_splits(sentences, data, config.seed)
+    empty = [name for name, rows in splits.items() if not rows]
+    if empty:
+        raise ValueError(
+            f"the {' and '.join(empty)} split{'s' * (len(empty) > 1)} would be empty: the "
+            f"sources gave {len(sentences)} "
+            "clean sentences; add text, or lower data.dev_fraction and data.test_fraction"
+        )
     dsd = DatasetDict(
         {
             name: Dataset.from_list(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from datasets import load_from_disk
-
 from detector.api import GarbleDetector
 from training.card import record_config_change
 from training.config import CalibrationConfig
+from training.prepare import load_prepared
 from training.train import calibrate_and_measure
 
 logger = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ def recalibrate(folder: str | Path, rule: CalibrationConfig, data_dir: str) -> P
     detector = GarbleDetector.from_pretrained(folder, backend="torch")
     meta = detector.meta
     old = meta.threshold
-    meta.metrics.update(calibrate_and_measure(detector, load_from_disk(data_dir), rule))
+    meta.metrics.update(calibrate_and_measure(detector, load_prepared(data_dir), rule))
     record_config_change(folder, meta, "calibration", rule.model_dump())
     logger.info("%s: threshold %.4f -> %.4f", folder, old, meta.threshold)
     return folder

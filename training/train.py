@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import torch
-from datasets import Dataset, DatasetDict, load_from_disk
+from datasets import Dataset, DatasetDict
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
@@ -22,6 +22,7 @@ from training.context import drop_contexts, encode_with_context
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
+from training.prepare import load_prepared
 from training.token_loss import (
     TOKEN_LABELS,
     TokenLabelCollator,
@@ -163,7 +164,7 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     """Fine-tune, calibrate and threshold on dev, write and return the model folder."""
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
-    dsd = load_from_disk(data_dir or config.data.output_dir)
+    dsd = load_prepared(data_dir or config.data.output_dir)
     if config.train.max_train_examples:
         n = min(config.train.max_train_examples, len(dsd["train"]))
         dsd["train"] = dsd["train"].select(range(n))

@@ -6,11 +6,12 @@ import logging
 import time
 from pathlib import Path
 
-from datasets import DatasetDict, load_from_disk
+from datasets import DatasetDict
 
 from training.baselines import KINDS, split_metrics, subsample
 from training.config import Config
 from training.metrics import per_recipe_metrics
+from training.prepare import load_prepared
 from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def fit_baselines(
     unknown = sorted(set(names) - set(KINDS))
     if unknown:
         raise ValueError(f"unknown baselines {unknown}; known: {list(KINDS)}")
-    dsd = load_from_disk(config.data.output_dir)
+    dsd = load_prepared(config.data.output_dir)
     paths = []
     for name in names:
         start = time.perf_counter()
