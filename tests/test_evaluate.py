@@ -67,7 +67,7 @@ def test_bad_rows_name_the_line(tmp_path):
     path.write_text('{"text": "a", "label": 0}\n{"text": "b"}\n')
     with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
         read_labelled(path)
-    for label in ("3", '"yes"', "null", "[1]"):
+    for label in ("3", "0.5", '"yes"', "null", "[1]"):
         path.write_text(f'{{"text": "a", "label": {label}}}\n')
         with pytest.raises(ValueError, match=":1: label must be 0 or 1"):
             read_labelled(path)

@@ -29,12 +29,13 @@ def _group_key(row: dict, fields: Sequence[str]) -> str:
     return " ".join(f"{f}={row.get(f)}" for f in fields) if fields else OVERALL
 
 
-def _as_int(value) -> int | None:
-    """Return ``value`` as an int (``"1"``, ``1.0`` and ``true`` are 1), or None."""
+def _as_label(value) -> int | None:
+    """Return ``value`` as label 0 or 1 (``"1"``, ``1.0`` and ``true`` are 1), else None."""
     try:
-        return int(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return int(number) if number in (0.0, 1.0) else None
 
 
 def read_labelled(
@@ -54,7 +55,7 @@ def read_labelled(
                 text, label = row[text_field], row[label_field]
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{no}: bad row ({type(exc).__name__}: {exc})") from exc
-            label = _as_int(label)
+            label = _as_label(label)
             if label not in (0, 1) or not isinstance(text, str):
                 raise ValueError(f"{path}:{no}: label must be 0 or 1 and text a string")
             data.texts.append(text)
