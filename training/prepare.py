@@ -248,9 +248,9 @@ def prepare(config: Config) -> DatasetDict:
     empty = [name for name, rows in splits.items() if not rows]
     if empty:
         raise ValueError(
-            f"the {' and '.join(empty)} split{'s' * (len(empty) > 1)} would be empty: the "
-            f"sources gave {len(sentences)} "
-            "clean sentences; add text, or lower data.dev_fraction and data.test_fraction"
+            f"the {' and '.join(empty)} split{'s' * (len(empty) > 1)} would be empty: the sources "
+            f"gave {len(sentences)} clean sentences; add text, or lower data.dev_fraction and "
+            "data.test_fraction"
         )
     dsd = DatasetDict(
         {
