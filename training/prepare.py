@@ -249,8 +249,8 @@ def prepare(config: Config) -> DatasetDict:
     if empty:
         raise ValueError(
             f"the {' and '.join(empty)} split{'s' * (len(empty) > 1)} would be empty: the sources "
-            f"gave {len(sentences)} clean sentences; add text, or lower data.dev_fraction and "
-            "data.test_fraction"
+            f"gave {len(sentences)} clean sentences in {len({x.doc_id for x in sentences})} "
+            "documents, and the splits are drawn by document: add text from more documents"
         )
     dsd = DatasetDict(
         {
