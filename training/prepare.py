@@ -247,10 +247,11 @@ def prepare(config: Config) -> DatasetDict:
     splits = assign_splits(sentences, data, config.seed)
     empty = [name for name, rows in splits.items() if not rows]
     if empty:
+        docs = len({s.doc_id for s in sentences})
         raise ValueError(
             f"the {' and '.join(empty)} split{'s' * (len(empty) > 1)} would be empty: the sources "
-            f"gave {len(sentences)} clean sentences in {len({x.doc_id for x in sentences})} "
-            "documents, and the splits are drawn by document: add text from more documents"
+            f"gave {len(sentences)} clean sentences in {docs} document{'s' * (docs != 1)}, and "
+            "the splits are drawn by document: add text from more documents"
         )
     dsd = DatasetDict(
         {
