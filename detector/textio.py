@@ -38,7 +38,10 @@ def decode(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not valid UTF-8 (byte {exc.start})") from exc
+        raise InputError(
+            f"{name}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8, "
+            "e.g. from Latin-1: iconv -f LATIN1 -t UTF-8"
+        ) from exc
     if not text.strip():
         raise InputError(f"{name}: input is empty")
     return text

@@ -84,7 +84,7 @@ def test_html_main_text_is_extracted(tiny_model, capsys):
         (b"", "input is empty"),
         (b"  \n\t \n", "input is empty"),
         (b"\x7fELF\x02\x01\x00\x00binary", "binary"),
-        (b"caf\xe9 au lait", "not valid UTF-8"),
+        (b"caf\xe9 au lait", "not valid UTF-8 (byte 3); convert it to UTF-8"),
         ("Rain fell.".encode("utf-16"), "UTF-16"),
     ],
 )

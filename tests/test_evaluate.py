@@ -73,6 +73,8 @@ def test_bad_rows_name_the_line(tmp_path):
             read_labelled(path)
     path.write_text('{"text": "a", "label": "1"}\n{"text": "b", "label": false}\n')
     assert read_labelled(path).labels == [1, 0]
+    with pytest.raises(ValueError, match="no row has the group-by field 'g'"):
+        read_labelled(path, group_by=["g"])
 
 
 def test_rows_of_one_label_get_blank_ranking_metrics_and_plots(tmp_path):

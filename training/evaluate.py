@@ -46,6 +46,7 @@ def read_labelled(
 ) -> LabelledData:
     """Return the rows of a labelled JSONL file; raise ValueError naming the first bad line."""
     data = LabelledData([], [], [])
+    seen: set[str] = set()
     with open(path, encoding="utf-8") as f:
         for no, line in enumerate(f, 1):
             if not line.strip():
@@ -61,8 +62,12 @@ def read_labelled(
             data.texts.append(text)
             data.labels.append(label)
             data.groups.append(_group_key(row, group_by))
+            seen.update(f for f in group_by if f in row)
     if not data.texts:
         raise ValueError(f"{path}: no rows")
+    missing = [f for f in group_by if f not in seen]
+    if missing:
+        raise ValueError(f"{path}: no row has the group-by field {missing[0]!r}")
     return data
 
 
