@@ -43,6 +43,10 @@ GOLDEN = [
         "These results show that many people moved to have a city.",
         [(35, 35), (44, 49)],
     ),
+    (G.drop_verb, S1, 0, "The company a new gun in the old factory.", [(11, 11)]),
+    # "built" follows an auxiliary ("It was by the engineers" would be grammatical): kept.
+    (G.drop_verb, S2, 0, "It was built by the engineers who its engine.", [(33, 33)]),
+    (G.drop_verb, S2, 1, "It was built by the engineers who its engine.", [(33, 33)]),
 ]
 
 
@@ -89,7 +93,7 @@ def test_inflection_never_only_changes_tense():
         assert out is not None and out.text in {"He run home.", "He running home."}
 
 
-@pytest.mark.parametrize("recipe", [G.wrong_inflection, G.move_word])
+@pytest.mark.parametrize("recipe", [G.wrong_inflection, G.move_word, G.drop_verb])
 def test_none_when_not_applicable(recipe):
     assert recipe("Paris.", random.Random(0)) is None
 
@@ -115,3 +119,35 @@ def test_mt_noise_uses_grammar_planners_only_when_asked():
         for seed in range(60)
     }
     assert any("cities" in text or "These result " in text for text in outs)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dogs bark and cats run.",  # "bark" and "run" can be nouns
+        "Arrived at last, they were happy.",  # the first word
+        S3,  # "show" can be a noun; "have moved to": after an auxiliary, before a preposition
+        "It is a group based in Kashmir.",  # "a group in Kashmir" is grammatical
+        "It has the infected cells.",  # "the cells" would be grammatical
+    ],
+)
+def test_drop_verb_leaves_what_would_stay_grammatical(sentence):
+    for seed in range(20):
+        assert G.drop_verb(sentence, random.Random(seed)) is None
+
+
+def test_mt_noise_drops_verbs_only_when_asked():
+    donors = ["Many people moved to the city after the war ended."]
+    plain = M._planners(donors, lambda word: [])
+    assert len(M._planners(donors, lambda word: [], missing_verbs=True)) == len(plain) + 1
+
+    def texts(missing_verbs):
+        return {
+            M.mt_noise(
+                S1, random.Random(seed), [], lambda w: [], 1, missing_verbs=missing_verbs
+            ).text
+            for seed in range(60)
+        }
+
+    dropped = "The company a new gun in the old factory."
+    assert dropped in texts(True) and dropped not in texts(False)

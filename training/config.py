@@ -52,6 +52,8 @@ class MTNoiseConfig(_Strict):
     grammar: bool = False
     # Also 1-2 words left in a pivot language (training/recipes/untranslated.py).
     untranslated: bool = False
+    # Also a finite verb left out ("the company a new gun"; training/recipes/grammar.py).
+    missing_verbs: bool = False
 
 
 class ContextConfig(_Strict):

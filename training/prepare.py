@@ -82,6 +82,7 @@ def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
             max_ops=data.mt_noise.max_ops,
             grammar=data.mt_noise.grammar,
             lexicon=lexicon,
+            missing_verbs=data.mt_noise.missing_verbs,
         )
     return recipes
 

@@ -1,9 +1,13 @@
-"""Grammatical errors of older MT systems: wrong inflections and words moved out of place.
+"""Grammatical errors of older MT systems: wrong inflections, moved and missing verbs.
 
 Phrase-based and rule-based systems translating into English often get agreement and verb
 forms wrong ("the results shows", "he has went") and leave words where the source language
 put them ("he has the book yesterday read"). Both planners return ``(start, end, replacement)``
 edits, like those of :mod:`training.recipes.mt_noise`, which mixes them with its own errors.
+
+Phrase-based systems also lost the main verb when the source put it far from its subject
+("the company a new gun in the old factory": missing words are the largest class of their
+errors). :func:`plan_drop_verb` removes one finite verb.
 
 Inflections come from lemminflect's lexicon: agreement and verb-form swaps that are wrong
 under every tag of the word ("they runs", "was build"), and noun number only after a
@@ -20,7 +24,10 @@ from functools import lru_cache
 
 from training.recipes.base import Corruption, match_case
 from training.recipes.mt_noise import (
+    AUXILIARIES,
+    DETERMINERS,
     FUNCTION_WORDS,
+    PREPOSITIONS,
     Edit,
     _spaced,
     _standalone,
@@ -195,3 +202,42 @@ def plan_move(text: str, rng: random.Random) -> list[Edit] | None:
 def move_word(sentence: str, rng: random.Random) -> Corruption | None:
     """Return the sentence with one word moved 2-5 words away ("has yesterday the book read")."""
     return _to_corruption(sentence, plan_move(sentence, rng))
+
+
+FINITE_TAGS = ("VBD", "VBZ", "VBP")
+
+
+def _droppable_verb(words: list[tuple[int, int, str]], i: int, text: str) -> bool:
+    """Return True for a finite verb whose loss leaves the sentence ungrammatical.
+
+    A participle after an auxiliary ("is included in" -> "is in"), before a preposition
+    ("a group based in" -> "a group in") or after a determiner ("the infected cell" -> "the
+    cell") would often leave a grammatical sentence: kept.
+    """
+    start, end, word = words[i]
+    before = words[i - 1][2].lower()
+    after = words[i + 1][2].lower() if i + 1 < len(words) else ""
+    return (
+        word.islower()
+        and word not in FUNCTION_WORDS
+        and before not in AUXILIARIES | DETERMINERS
+        and after not in PREPOSITIONS
+        and _standalone(text, start, end)
+        and _spaced(text, words[i - 1][1], start)
+        and any(word in _verb_forms(word).get(tag, ()) for tag in FINITE_TAGS)
+    )
+
+
+def plan_drop_verb(text: str, rng: random.Random) -> list[Edit] | None:
+    """Return an edit deleting one finite verb (never a word that can be a noun)."""
+    words = _words(text)
+    slots = [i for i in range(1, len(words)) if _droppable_verb(words, i, text)]
+    if not slots:
+        return None
+    i = rng.choice(slots)
+    return [(words[i - 1][1], words[i][1], "")]
+
+
+def drop_verb(sentence: str, rng: random.Random) -> Corruption | None:
+    """Return the sentence without one finite verb ("the company a new gun")."""
+    return _to_corruption(sentence, plan_drop_verb(sentence, rng))

@@ -436,12 +436,17 @@ def wrong_sense_word(sentence: str, rng: random.Random, synonyms: Synonyms) -> C
 
 
 def _planners(
-    donors: Sequence[str], synonyms: Synonyms, grammar: bool = False, lexicon: Lexicon | None = None
+    donors: Sequence[str],
+    synonyms: Synonyms,
+    grammar: bool = False,
+    lexicon: Lexicon | None = None,
+    missing_verbs: bool = False,
 ) -> list[Callable[[str, random.Random], list[Edit] | None]]:
     """Return the edit planners that :func:`mt_noise` draws from.
 
     ``grammar`` adds wrong inflections and long-range word moves (:mod:`.grammar`); a
-    ``lexicon`` adds words left untranslated (:mod:`.untranslated`).
+    ``lexicon`` adds words left untranslated (:mod:`.untranslated`); ``missing_verbs`` adds
+    a dropped finite verb (:func:`.grammar.plan_drop_verb`).
     """
     planners = [
         _plan_duplicate,
@@ -457,6 +462,10 @@ def _planners(
         planners += [plan_inflect, plan_move]
     if lexicon is not None:
         planners.append(lambda text, rng: plan_untranslated(text, rng, lexicon))
+    if missing_verbs:
+        from training.recipes.grammar import plan_drop_verb
+
+        planners.append(plan_drop_verb)
     return planners
 
 
@@ -468,9 +477,10 @@ def mt_noise(
     max_ops: int = 3,
     grammar: bool = False,
     lexicon: Lexicon | None = None,
+    missing_verbs: bool = False,
 ) -> Corruption | None:
     """Return the sentence with a random mix of 1..max_ops MT errors and their merged spans."""
-    planners = _planners(donors, synonyms, grammar, lexicon)
+    planners = _planners(donors, synonyms, grammar, lexicon, missing_verbs)
     n_ops = rng.randint(1, max(1, min(max_ops, len(planners))))
     text, spans = sentence, []
     applied = 0
