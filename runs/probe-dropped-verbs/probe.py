@@ -28,6 +28,6 @@ print(f"{len(pairs)} of {len(clean)} clean dev sentences have a finite verb to d
 print(
     f"ROC-AUC, sentences against themselves without the verb: {roc_auc_score(labels, scores):.3f}"
 )
-print(f"recall at the shipped threshold {detector.threshold}: {recall:.3f}")
+print(f"recall at the model's threshold {detector.threshold}: {recall:.3f}")
 for original, dropped in rng.sample(pairs, 5):
     print(f"  {original}\n  -> {dropped}")
