@@ -1,13 +1,12 @@
-"""Grammatical errors of older MT systems: wrong inflections, moved and missing verbs.
+"""Grammatical errors of older MT systems: wrong inflections, moved words, missing verbs.
 
 Phrase-based and rule-based systems translating into English often get agreement and verb
 forms wrong ("the results shows", "he has went") and leave words where the source language
-put them ("he has the book yesterday read"). Both planners return ``(start, end, replacement)``
-edits, like those of :mod:`training.recipes.mt_noise`, which mixes them with its own errors.
-
-Phrase-based systems also lost the main verb when the source put it far from its subject
-("the company a new gun in the old factory": missing words are the largest class of their
-errors). :func:`plan_drop_verb` removes one finite verb.
+put them ("he has the book yesterday read"). Phrase-based systems also lost the main verb
+when the source put it far from its subject ("the company a new gun in the old factory":
+missing words are the largest class of their errors). The three planners return ``(start,
+end, replacement)`` edits, like those of :mod:`training.recipes.mt_noise`, which mixes them
+with its own errors.
 
 Inflections come from lemminflect's lexicon: agreement and verb-form swaps that are wrong
 under every tag of the word ("they runs", "was build"), and noun number only after a
@@ -208,7 +207,7 @@ FINITE_TAGS = ("VBD", "VBZ", "VBP")
 
 
 def _droppable_verb(words: list[tuple[int, int, str]], i: int, text: str) -> bool:
-    """Return True for a finite verb whose loss leaves the sentence ungrammatical.
+    """Return True for a finite verb whose loss should leave the sentence ungrammatical.
 
     A participle after an auxiliary ("is included in" -> "is in"), before a preposition
     ("a group based in" -> "a group in") or after a determiner ("the infected cell" -> "the
