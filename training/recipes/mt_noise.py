@@ -11,9 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from training.recipes.base import Corruption, Span, apply_edits, match_case, word_spans
-from training.recipes.untranslated import Lexicon, plan_untranslated
+
+if TYPE_CHECKING:
+    from training.recipes.untranslated import Lexicon
 
 Edit = tuple[int, int, str]
 Synonyms = Callable[[str], Sequence[str]]
@@ -461,6 +464,8 @@ def _planners(
 
         planners += [plan_inflect, plan_move]
     if lexicon is not None:
+        from training.recipes.untranslated import plan_untranslated
+
         planners.append(lambda text, rng: plan_untranslated(text, rng, lexicon))
     if missing_verbs:
         from training.recipes.grammar import plan_drop_verb

@@ -14,10 +14,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
-from training.recipes.base import Corruption, apply_edits, word_spans
+from training.recipes.base import Corruption, word_spans
 from training.recipes.mt import PIVOT_MODES, run_mode
+from training.recipes.mt_noise import Edit, _to_corruption
 
-Edit = tuple[int, int, str]
 # language -> English word -> its rendering in that language
 Lexicon = Mapping[str, Mapping[str, str]]
 
@@ -77,5 +77,4 @@ def plan_untranslated(text: str, rng: random.Random, lexicon: Lexicon) -> list[E
 
 def untranslated_word(sentence: str, rng: random.Random, lexicon: Lexicon) -> Corruption | None:
     """Return the sentence with 1-2 words left in one language of ``lexicon``, or None."""
-    edits = plan_untranslated(sentence, rng, lexicon)
-    return apply_edits(sentence, edits) if edits else None
+    return _to_corruption(sentence, plan_untranslated(sentence, rng, lexicon))
