@@ -37,6 +37,12 @@ def expected_calibration_error(
     return float(sum(gaps) / max(len(labels), 1))
 
 
+def has_both_labels(labels: Sequence[int]) -> bool:
+    """Return True when ``labels`` hold garbled and clean rows (ranking metrics need both)."""
+    y = np.asarray(labels, dtype=int)
+    return bool(0 < y.sum() < len(y))
+
+
 def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:
     """Return n, ROC-AUC, average precision, and at ``threshold`` F1, precision, recall,
     false-positive rate and MCC, plus the expected calibration error."""
@@ -44,7 +50,7 @@ def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: fl
     s = np.asarray(scores, dtype=float)
     pred = (s >= threshold).astype(int)
     negatives = max(int((y == 0).sum()), 1)
-    both = 0 < y.sum() < len(y)
+    both = has_both_labels(y)
     out = {
         "n": len(y),
         "positives": int(y.sum()),

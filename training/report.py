@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from training.metrics import calibration_bins
+from training.metrics import calibration_bins, has_both_labels
 
 COLUMNS = ("n", "roc_auc", "average_precision", "precision", "recall", "f1", "fpr", "mcc", "ece")
 
@@ -40,7 +40,7 @@ def _save(fig, ax, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
 def write_plots(out: Path, labels: Sequence[int], scores: dict[str, list[float]]) -> list[Path]:
     """Write roc.png, pr.png and reliability.png (all scorers on the same axes); return paths."""
     y = np.asarray(labels)
-    both = len(set(y.tolist())) == 2  # ROC and PR curves need garbled and clean rows
+    both = has_both_labels(y)
     (fig1, roc), (fig2, pr), (fig3, rel) = _figure(), _figure(), _figure()
     for ax in () if both else (roc, pr):
         ax.text(0.5, 0.5, "undefined: the rows have one label", ha="center", va="center")
