@@ -9,9 +9,9 @@
 # network, and takes at most 64 MiB of files per call, the checkout included (so move models/
 # out of the checkout for the call: `mv models /tmp/models-aside`, and back after). `stage`
 # packs the prepared datasets named (xz; data/default when none is named; section 17 staged
-# data/default and the train split of data/draws2, section 20 two whole datasets), the base
-# encoder in fp16 (read back in fp32 there: the one difference from a CPU run's start) and the
-# wheels of the missing pure-Python packages. `run`
+# data/default and the train split of data/draws2, section 20 two whole datasets; tokenisation
+# caches stay behind), the base encoder in fp16 (read back in fp32 there: the one difference
+# from a CPU run's start) and the wheels of the missing pure-Python packages. `run`
 # trains the configs side by side on the one GPU with the ordinary `garble-train train` code
 # and returns the logs, each run's meta.json and, while they fit, the model folders in parts
 # of < 16 MB (reassemble: `cat NAME.tar.part-* | tar xf -`).
@@ -36,7 +36,7 @@ EOF
     xz -T2 -6 .gpu/encoder/model.fp16.safetensors
     local dir
     for dir in "${@:-data/default}"; do
-        tar cf - -C "$dir" train dev test dataset_dict.json | xz -T2 -6 > ".gpu/data-$(basename "$dir").tar.xz"
+        tar cf - --exclude='cache-*' -C "$dir" train dev test dataset_dict.json | xz -T2 -6 > ".gpu/data-$(basename "$dir").tar.xz"
     done
     du -sh .gpu .whl
 }
