@@ -27,6 +27,8 @@ def test_plans_keep_the_first_two_words_and_the_last_one():
         assert plan.length in (2, 3)
         assert plan.start >= 2 and plan.start + plan.length <= n - 1
     assert plan_rewrite("Too short to rewrite here.", random.Random(0)) is None
+    # a span too long for the sentence
+    assert plan_rewrite(SENTENCE, random.Random(0), min_words=10, max_words=10) is None
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,9 @@ from training.recipes.base import Corruption
 MIN_WORDS = 8
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+# Prompts are cut to this many tokens, far above any clean sentence's (at most 180 in the
+# default data; data/lm-rewrite of EXPERIMENTS section 23 was made with a cut at 128).
+_PROMPT_TOKENS = 512
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ def plan_rewrite(
     if n < MIN_WORDS:
         return None
     length = rng.randint(min_words, max_words)
+    if n - length - 1 < 2:
+        return None
     return RewritePlan(rng.randint(2, n - length - 1), length)
 
 
@@ -89,7 +94,7 @@ def generate_continuations(
     torch.manual_seed(seed)
     out: list[str] = []
     for b in range(0, len(prompts), config.batch_size):
-        seqs = encode(tokenizer, prompts[b : b + config.batch_size], max_length=128)
+        seqs = encode(tokenizer, prompts[b : b + config.batch_size], max_length=_PROMPT_TOKENS)
         width = max(len(s) for s in seqs)
         ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs])
         mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs])
