@@ -149,20 +149,18 @@ def max_margin_difference(model, encoder: BatchEncoder, path: str | Path) -> flo
     return float(np.abs(np.diff(want, axis=1) - np.diff(got, axis=1)).max())
 
 
-def calibrate_export(folder: Path, data_dir: str) -> dict:
-    """Return Platt calibration and threshold of the int8 export, fitted on the dev split.
+def calibrate_export(folder: Path, dev, data_dir: str) -> dict:
+    """Return Platt calibration and threshold of the int8 export, fitted on ``data_dir``'s dev.
 
     Int8 weights shift the margins a little; the export gets its own calibration by the model's
     own threshold rule (``calibration`` of its training config), so its flags mean the same.
     """
     from detector.api import GarbleDetector
     from training.config import CalibrationConfig
-    from training.prepare import load_prepared
     from training.train import calibrate_on_split
 
     detector = GarbleDetector.from_pretrained(folder, backend="onnx")
     rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))
-    dev = load_prepared(data_dir)["dev"]
     cal, threshold = calibrate_on_split(detector.margins(list(dev["text"])), dev, rule)
     return {"calibration": asdict(cal), "threshold": threshold, "data": data_dir, "rows": len(dev)}
 
@@ -175,10 +173,11 @@ def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
     """
     folder = Path(folder)
     meta = ModelMeta.load(folder)
-    if calibrate_on:  # fail before writing anything
+    dev = None
+    if calibrate_on:  # read before writing anything, so that missing data fails first
         from training.prepare import load_prepared
 
-        load_prepared(calibrate_on)
+        dev = load_prepared(calibrate_on)["dev"]
     model = load_classifier(folder)
     encoder = BatchEncoder.from_folder(folder, meta.max_length)
     out = folder / ONNX_DIR
@@ -197,8 +196,8 @@ def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
         "versions": package_versions(_PACKAGES),
     }
     (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-    if calibrate_on:
-        settings["dev_calibration"] = calibrate_export(folder, calibrate_on)
+    if dev is not None:
+        settings["dev_calibration"] = calibrate_export(folder, dev, calibrate_on)
         (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     size = path.stat().st_size / 2**20
     logger.info("wrote %s (%.1f MiB; max margin difference %.4f)", path, size, difference)
