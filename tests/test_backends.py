@@ -233,6 +233,14 @@ def test_export_calibrated_on_dev_carries_its_own_threshold(onnx_model, tiny_mod
     assert refit.a == pytest.approx(own["calibration"]["a"], rel=1e-3)
 
 
+def test_export_calibrated_on_missing_data_fails_before_writing(tiny_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder, ignore=shutil.ignore_patterns(ONNX_DIR))
+    with pytest.raises(FileNotFoundError, match="run `garble-train prepare"):
+        export_onnx(folder, calibrate_on=str(tmp_path / "no-data"))
+    assert not (folder / ONNX_DIR).exists()
+
+
 def test_auto_backend_takes_a_current_export_else_torch(onnx_model, tiny_model):
     assert isinstance(GarbleDetector.from_pretrained(onnx_model, "auto").backend, OnnxBackend)
     assert isinstance(GarbleDetector.from_pretrained(tiny_model, "auto").backend, TorchBackend)
