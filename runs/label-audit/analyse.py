@@ -72,3 +72,5 @@ for recipe in GARBLING:
     kept = [r for r in rows if r["label"] == 0 or a[r["n"]] or b[r["n"]]]
     print(f"{recipe}: all rows {auc(rows, scores):.3f}; without those both call acceptable", end="")
     print(f" {auc(kept, scores):.3f} ({len(rows) - len(kept)} left out)")
+    # added after the first run, to compare like with like: the readers on the same rows
+    print(f"  readers a / b on the same rows: {auc(rows, a):.3f} / {auc(rows, b):.3f}")
