@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,6 +37,9 @@ from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
 from detector.weights import load_classifier
 from training.versions import package_versions
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +153,7 @@ def max_margin_difference(model, encoder: BatchEncoder, path: str | Path) -> flo
     return float(np.abs(np.diff(want, axis=1) - np.diff(got, axis=1)).max())
 
 
-def calibrate_export(folder: Path, dev, data_dir: str) -> dict:
+def calibrate_export(folder: Path, dev: Dataset, data_dir: str) -> dict:
     """Return Platt calibration and threshold of the int8 export, fitted on ``data_dir``'s dev.
 
     Int8 weights shift the margins a little; the export gets its own calibration by the model's

@@ -124,7 +124,7 @@ def registers(split) -> list[str]:
 
 
 def calibrate_on_split(
-    margins: list[float], split, rule: CalibrationConfig
+    margins: list[float], split: Dataset, rule: CalibrationConfig
 ) -> tuple[Calibration, float]:
     """Return the Platt calibration (for ``rule.prior``) and the threshold chosen by ``rule``.
 
