@@ -165,6 +165,10 @@ class TrainConfig(_Strict):
     # > 0: also learn which tokens each recipe changed (training/token_loss.py), this weight
     # on the token loss beside the sentence loss.
     token_loss_weight: float = Field(default=0.0, ge=0.0)
+    # Batches that hold each original with its garbled rows (training/pair_loss.py), and the
+    # weight of the pairwise loss that ranks each garbled row above its original.
+    pair_batches: bool = False
+    pair_loss_weight: float = Field(default=0.0, ge=0.0)
 
 
 class CalibrationConfig(_Strict):
@@ -204,6 +208,11 @@ class Config(_Strict):
     def _one_special_loss(self) -> Config:
         if self.train.token_loss_weight > 0 and (self.distill is not None or self.model.context):
             raise ValueError("train.token_loss_weight cannot be combined with distill or context")
+        t = self.train
+        if t.pair_loss_weight > 0 and not t.pair_batches:
+            raise ValueError("train.pair_loss_weight needs train.pair_batches")
+        if t.pair_batches and (t.token_loss_weight > 0 or self.distill is not None):
+            raise ValueError("train.pair_batches cannot be combined with token loss or distill")
         return self
 
 

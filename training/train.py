@@ -22,6 +22,7 @@ from training.context import drop_contexts, encode_with_context
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
+from training.pair_loss import PAIR_GROUP, PairLossTrainer, pair_groups
 from training.prepare import load_prepared
 from training.token_loss import (
     TOKEN_LABELS,
@@ -67,7 +68,8 @@ def _tokenize(
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc
 
-    keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length", TOKEN_LABELS}
+    keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length"}
+    keep |= {TOKEN_LABELS, PAIR_GROUP}
     ds = ds.map(encode, batched=True, with_indices=True)
     return ds.remove_columns([c for c in ds.column_names if c not in keep])
 
@@ -90,8 +92,8 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         use_cpu=not torch.cuda.is_available(),
         seed=config.seed,
         data_seed=config.seed,
-        # the student and token losses need their extra columns
-        remove_unused_columns=config.distill is None and t.token_loss_weight == 0,
+        # the student, token and pair losses need their extra columns
+        remove_unused_columns=not (config.distill or t.token_loss_weight or t.pair_batches),
     )
     parts = {"model": model, "args": args, "train_dataset": train_ds}
     parts["data_collator"] = DataCollatorWithPadding(tokenizer)
@@ -101,6 +103,8 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         parts["data_collator"] = TokenLabelCollator(tokenizer)
         add_token_head(model, config.seed)
         trainer = TokenLossTrainer(**parts, token_weight=t.token_loss_weight)
+    elif t.pair_batches:
+        trainer = PairLossTrainer(**parts, pair_weight=t.pair_loss_weight)
     else:
         trainer = Trainer(**parts)
     loss = float(trainer.train().training_loss)
@@ -173,6 +177,10 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     if config.model.context and "context" not in dsd["train"].column_names:
         raise ValueError("model.context needs a dataset prepared with data.context")
     tag = config.train.token_loss_weight > 0
+    if config.train.pair_batches:
+        rows = dsd["train"]
+        groups = pair_groups(rows["text"], rows["label"], rows["original"])
+        dsd["train"] = rows.add_column(PAIR_GROUP, groups)
     train_ds = _tokenize(
         dsd["train"], tokenizer, config.model.max_length, config.model, config.seed, tag
     )
