@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from detector.api import GarbleDetector
 from tests.conftest import tiny_config
@@ -49,12 +50,16 @@ def test_pair_loss_by_hand():
     assert pair_loss(margins, labels, torch.arange(5)).item() == 0.0
 
 
-def test_pair_loss_run_trains_and_records_the_weight(tiny_model, tmp_path):
-    config = tiny_config(tmp_path, pair_batches=True, pair_loss_weight=1.0)
+@pytest.mark.parametrize("token_weight", [0.0, 1.0])
+def test_pair_loss_run_trains_and_records_the_weight(tiny_model, tmp_path, token_weight):
+    config = tiny_config(
+        tmp_path, pair_batches=True, pair_loss_weight=1.0, token_loss_weight=token_weight
+    )
     data = config.data.model_copy(update={"output_dir": str(tiny_model.parent / "data")})
     folder = train(config.model_copy(update={"data": data}))
     detector = GarbleDetector.from_pretrained(folder)
     assert detector.meta.training_config["train"]["pair_loss_weight"] == 1.0
+    assert not any(k.startswith("token_head") for k in load_file(folder / "model.safetensors"))
     assert len(detector.score(["One clean sentence.", "Sentence clean one."])) == 2
 
 
@@ -62,7 +67,6 @@ def test_pair_loss_run_trains_and_records_the_weight(tiny_model, tmp_path):
     ("train", "extra", "message"),
     [
         ({"pair_loss_weight": 1.0}, {}, "needs train.pair_batches"),
-        ({"pair_batches": True, "token_loss_weight": 1.0}, {}, "pair_batches cannot"),
         ({"pair_batches": True}, {"distill": {"teacher": "some/folder"}}, "pair_batches cannot"),
     ],
 )

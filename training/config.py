@@ -211,8 +211,8 @@ class Config(_Strict):
         t = self.train
         if t.pair_loss_weight > 0 and not t.pair_batches:
             raise ValueError("train.pair_loss_weight needs train.pair_batches")
-        if t.pair_batches and (t.token_loss_weight > 0 or self.distill is not None):
-            raise ValueError("train.pair_batches cannot be combined with token loss or distill")
+        if t.pair_batches and self.distill is not None:
+            raise ValueError("train.pair_batches cannot be combined with distill")
         return self
 
 

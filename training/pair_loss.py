@@ -13,7 +13,8 @@ import random
 from collections.abc import Iterator, Sequence
 
 import torch
-from transformers import Trainer
+
+from training.token_loss import TokenLossTrainer
 
 PAIR_GROUP = "pair_group"
 
@@ -72,9 +73,10 @@ def pair_loss(margins: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor)
     return torch.nn.functional.softplus(diff[pairs]).mean()
 
 
-class PairLossTrainer(Trainer):
-    """A Trainer over pair batches whose loss is cross-entropy plus ``pair_weight`` times
-    :func:`pair_loss` (needs the ``pair_group`` and ``length`` columns)."""
+class PairLossTrainer(TokenLossTrainer):
+    """A Trainer over pair batches whose loss is the token-loss trainer's (cross-entropy, plus
+    the token term if weighted) plus ``pair_weight`` times :func:`pair_loss` (needs the
+    ``pair_group`` and ``length`` columns)."""
 
     def __init__(self, *args, pair_weight: float, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -87,10 +89,8 @@ class PairLossTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         groups = inputs.pop(PAIR_GROUP)
-        labels = inputs.pop("labels")
-        inputs.pop("length", None)
-        outputs = model(**inputs)
-        loss = torch.nn.functional.cross_entropy(outputs.logits, labels)
+        labels = inputs["labels"]
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True)
         if self.pair_weight > 0:
             margins = outputs.logits[:, 1] - outputs.logits[:, 0]
             loss = loss + self.pair_weight * pair_loss(margins, labels, groups)

@@ -83,16 +83,21 @@ class TokenLabelCollator:
 
 
 class TokenLossTrainer(Trainer):
-    """A Trainer whose loss is :func:`joint_loss` (needs the token label column and head)."""
+    """A Trainer whose loss is :func:`joint_loss` (needs the token label column and head);
+    cross-entropy alone where ``token_weight`` is 0."""
 
     def __init__(self, *args, token_weight: float, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.token_weight = token_weight
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        tags = inputs.pop(TOKEN_LABELS)
         labels = inputs.pop("labels")
         inputs.pop("length", None)
+        if self.token_weight == 0:  # a subclass's loss without the token term
+            outputs = model(**inputs)
+            loss = torch.nn.functional.cross_entropy(outputs.logits, labels)
+            return (loss, outputs) if return_outputs else loss
+        tags = inputs.pop(TOKEN_LABELS)
         outputs = model(**inputs, output_hidden_states=True)
         token_logits = getattr(model, HEAD)(outputs.hidden_states[-1]).squeeze(-1)
         loss = joint_loss(outputs.logits, token_logits, labels, tags, self.token_weight)

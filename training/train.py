@@ -99,12 +99,15 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
     parts["data_collator"] = DataCollatorWithPadding(tokenizer)
     if config.distill is not None:
         trainer: Trainer = DistillTrainer(**parts, distill=config.distill)
-    elif t.token_loss_weight > 0:
-        parts["data_collator"] = TokenLabelCollator(tokenizer)
-        add_token_head(model, config.seed)
-        trainer = TokenLossTrainer(**parts, token_weight=t.token_loss_weight)
-    elif t.pair_batches:
-        trainer = PairLossTrainer(**parts, pair_weight=t.pair_loss_weight)
+    elif t.token_loss_weight > 0 or t.pair_batches:
+        if t.token_loss_weight > 0:
+            parts["data_collator"] = TokenLabelCollator(tokenizer)
+            add_token_head(model, config.seed)
+        parts["token_weight"] = t.token_loss_weight
+        if t.pair_batches:
+            trainer = PairLossTrainer(**parts, pair_weight=t.pair_loss_weight)
+        else:
+            trainer = TokenLossTrainer(**parts)
     else:
         trainer = Trainer(**parts)
     loss = float(trainer.train().training_loss)
