@@ -50,11 +50,13 @@ class PairGroupSampler(torch.utils.data.Sampler[int]):
         random.Random(self.seed + self.epoch).shuffle(order)
         self.epoch += 1
         chunk: list[list[int]] = []
+        rows = 0
         for group in order:
             chunk.append(group)
-            if sum(len(g) for g in chunk) >= self.mega:
+            rows += len(group)
+            if rows >= self.mega:
                 yield from self._sorted(chunk)
-                chunk = []
+                chunk, rows = [], 0
         yield from self._sorted(chunk)
 
     def _sorted(self, chunk: list[list[int]]) -> Iterator[int]:
