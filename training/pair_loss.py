@@ -37,7 +37,7 @@ class PairGroupSampler(torch.utils.data.Sampler[int]):
         for i, g in enumerate(groups):
             members.setdefault(g, []).append(i)
         self.groups = list(members.values())
-        self.lengths = lengths
+        self.lengths = list(lengths)  # a datasets Column reads arrow at every index
         self.mega = 50 * batch_size
         self.seed = seed
         self.epoch = 0
