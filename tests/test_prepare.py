@@ -203,3 +203,70 @@ def test_wordnet_examples_are_clean_sentences_one_document_a_synset():
     assert len(rows) > 20_000
     assert all(is_clean_prose(r.text) and r.domain == "everyday" for r in rows)
     assert len({r.text.lower() for r in rows}) == len(rows)  # deduplicated
+
+
+def _dialogue_csv(path: Path) -> Path:
+    """Write a small transcript: four episodes of season 2, one of season 1."""
+    rows = ["season,episode_name,text"]
+    for ep, place in enumerate(("home", "the office", "the warehouse", "the party")):
+        rows += [
+            f'02,Episode {ep},"Well, I think we should go to {place} now. Are you coming, {n}?"'
+            for n in ("Pam", "Jim", "Dwight")
+        ]
+    rows += ['02,Episode 0,"Wait, sales\u00e2\u20ac\u201dwhat sales meeting is this?"']
+    rows += ["01,Pilot,Nobody should read this line at all."]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _dialogue(path: Path, **update) -> SourceConfig:
+    fields = dict(name="talk", kind="csv", path=str(path), domain="conversational")
+    fields.update(doc_field="episode_name", where={"season": ["02"]}, **update)
+    return SourceConfig(**fields)
+
+
+def test_csv_source_keeps_the_chosen_rows_and_repairs_mojibake(tmp_path):
+    rows = load_source(_dialogue(_dialogue_csv(tmp_path / "t.csv")), seed=1)
+    texts = {r.text for r in rows}
+    assert "Wait, sales\u2014what sales meeting is this?" in texts
+    assert "Are you coming, Pam?" in texts
+    assert not any("Nobody" in t for t in texts)
+    assert {r.doc_id for r in rows} == {f"talk:Episode {ep}" for ep in range(4)}
+    with pytest.raises(ValueError, match="no column"):
+        load_source(_dialogue(tmp_path / "t.csv", text_field="line"), seed=1)
+    with pytest.raises(ValueError, match="kind csv only"):
+        SourceConfig(name="x", path="x.jsonl", where={"season": ["1"]})
+
+
+def _with_source(config, source: SourceConfig, out: Path):
+    data = config.data.model_copy(
+        update={"sources": [*config.data.sources, source], "output_dir": str(out)}
+    )
+    return prepare(config.model_copy(update={"data": data}))
+
+
+def test_an_eval_only_source_is_clean_dev_and_test_text_and_moves_nothing(prepared, tmp_path):
+    config, before = prepared
+    talk = _dialogue(_dialogue_csv(tmp_path / "t.csv"), only="eval")
+    after = _with_source(config, talk, tmp_path / "d")
+    held = {s: [r for r in after[s] if r["source"] == "talk"] for s in after}
+    assert not held["train"]
+    assert held["dev"] and held["test"]
+    docs = [{r["doc_id"] for r in held[s]} for s in ("dev", "test")]
+    assert len(docs[0]) == len(docs[1]) == 2
+    assert all(r["label"] == 0 and r["recipe"] == "clean" for s in held for r in held[s])
+    for split in before:
+        rest = [r for r in after[split] if r["source"] != "talk"]
+        assert sorted(r["text"] for r in rest) == sorted(before[split]["text"])
+
+
+def test_a_train_only_source_goes_to_train_and_moves_no_other_document(prepared, tmp_path):
+    config, before = prepared
+    talk = _dialogue(_dialogue_csv(tmp_path / "t.csv"), only="train")
+    after = _with_source(config, talk, tmp_path / "d")
+    for split in before:
+        talk_docs = {d for d in after[split]["doc_id"] if d.startswith("talk:")}
+        assert bool(talk_docs) == (split == "train")
+        other = set(after[split]["doc_id"]) - talk_docs
+        assert other == set(before[split]["doc_id"])
+    assert any(r["label"] == 1 for r in after["train"] if r["source"] == "talk")

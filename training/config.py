@@ -21,14 +21,27 @@ class SourceConfig(_Strict):
     """One source of clean English text."""
 
     name: str
-    kind: Literal["jsonl", "html_dir", "lines", "janeausten", "reuters", "wordnet_examples"] = (
-        "jsonl"
-    )
+    kind: Literal[
+        "jsonl", "csv", "html_dir", "lines", "janeausten", "reuters", "wordnet_examples"
+    ] = "jsonl"
     path: str
     domain: str = "encyclopaedic"
     max_sentences: int | None = None
     text_field: str = "text"
     doc_field: str = "doc_id"
+    # "eval": held out of training, the documents go to dev and test only (half each) and every
+    # sentence stays clean: a register that sets the threshold and tests it without being
+    # learnt. "train": the documents go to train only. Either way the other sources' documents
+    # are split as if this source were absent.
+    only: Literal["train", "eval"] | None = None
+    # kind csv: keep only the rows whose column has one of the listed values.
+    where: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _where_needs_csv(self) -> SourceConfig:
+        if self.where and self.kind != "csv":
+            raise ValueError(f"source {self.name!r}: where: applies to kind csv only")
+        return self
 
 
 class MTConfig(_Strict):

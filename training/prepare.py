@@ -29,12 +29,21 @@ _MT_CHUNK = 2000
 def assign_splits(
     sentences: Sequence[CleanSentence], data: DataConfig, seed: int
 ) -> dict[str, list[CleanSentence]]:
-    """Return the sentences split train/dev/test by document id (no document straddles)."""
-    docs = sorted({s.doc_id for s in sentences})
+    """Return the sentences split train/dev/test by document id (no document straddles).
+
+    Documents of an ``only: eval`` source go to dev and test only, half each; those of an
+    ``only: train`` source to train. The other documents are split as if such sources were
+    absent, so adding one moves none of them.
+    """
+    only = {src.name: src.only for src in data.sources}
+    docs = sorted({s.doc_id for s in sentences if only.get(s.source) is None})
     random.Random(seed).shuffle(docs)
     n_dev, n_test = round(len(docs) * data.dev_fraction), round(len(docs) * data.test_fraction)
     split_of = {d: "dev" for d in docs[:n_dev]}
     split_of.update({d: "test" for d in docs[n_dev : n_dev + n_test]})
+    held = sorted({s.doc_id for s in sentences if only.get(s.source) == "eval"})
+    random.Random(f"{seed}:holdout").shuffle(held)
+    split_of.update({d: "dev" if i < len(held) // 2 else "test" for i, d in enumerate(held)})
     out: dict[str, list[CleanSentence]] = {name: [] for name in SPLITS}
     for sent in sentences:
         out[split_of.get(sent.doc_id, "train")].append(sent)
@@ -242,6 +251,21 @@ def _draws(sentences: list[CleanSentence], data: DataConfig, seed: int, n: int) 
     return records
 
 
+def _split_records(
+    sentences: list[CleanSentence], data: DataConfig, seed: int, draws: int
+) -> list[dict]:
+    """Return one split's records: the corruption draws, then the held-out sentences, clean."""
+    holdout = {src.name for src in data.sources if src.only == "eval"}
+    records = _draws([s for s in sentences if s.source not in holdout], data, seed, draws)
+    for sent in sentences:
+        if sent.source in holdout:
+            record = _record(sent, "clean", None)
+            if data.context is not None:
+                record.update(context=sent.previous, context_garbled=False)
+            records.append(record)
+    return records
+
+
 def data_card(dsd: DatasetDict) -> dict:
     """Return counts per split x (recipe, source, domain, label)."""
     card: dict = {}
@@ -292,7 +316,9 @@ def prepare(config: Config) -> DatasetDict:
     dsd = DatasetDict(
         {
             name: Dataset.from_list(
-                _draws(rows, data, config.seed + k, data.train_draws if name == "train" else 1)
+                _split_records(
+                    rows, data, config.seed + k, data.train_draws if name == "train" else 1
+                )
             )
             for k, (name, rows) in enumerate(splits.items())
         }

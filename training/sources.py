@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import importlib.util
 import json
@@ -53,6 +54,26 @@ def _from_jsonl(cfg: SourceConfig) -> Iterator[tuple[str, str]]:
         for line in f:
             row = json.loads(line)
             yield row[cfg.text_field], str(row.get(cfg.doc_field, ""))
+
+
+def _from_csv(cfg: SourceConfig) -> Iterator[tuple[str, str]]:
+    """Rows of a CSV file (e.g. one line of dialogue a row), a document per ``doc_field`` value.
+
+    ftfy repairs mojibake ("â€”" for "—") left by a wrong encoding somewhere upstream.
+    """
+    import ftfy
+
+    with open(cfg.path, encoding="utf-8", errors="replace", newline="") as f:
+        reader = csv.DictReader(f)
+        wanted = {cfg.text_field, cfg.doc_field, *cfg.where}
+        missing = sorted(wanted - set(reader.fieldnames or ()))
+        if missing:
+            raise ValueError(f"source {cfg.name!r}: {cfg.path} has no column {missing}")
+        for row in reader:
+            if any(row[col] not in values for col, values in cfg.where.items()):
+                continue
+            for sent in _prose_sentences(ftfy.fix_text(row[cfg.text_field])):
+                yield sent, row[cfg.doc_field]
 
 
 def _prose_sentences(text: str) -> Iterator[str]:
@@ -141,6 +162,7 @@ def _from_wordnet_examples(cfg: SourceConfig) -> Iterator[tuple[str, str]]:
 
 _READERS = {
     "jsonl": _from_jsonl,
+    "csv": _from_csv,
     "html_dir": _from_html_dir,
     "lines": _from_lines,
     "janeausten": _from_janeausten,
