@@ -85,6 +85,7 @@ def test_calibrate_command_refits_a_folder_and_records_the_rule(tiny_model, tmp_
     shutil.copytree(tiny_model, folder, ignore=shutil.ignore_patterns("onnx"))
     config = tiny_config(tmp_path)
     config.calibration = CalibrationConfig(max_fpr=0.1, confidence=0.9, prior=0.3)
+    config.version = "9.9.1"
     save_config(config, tmp_path / "cal.yaml")
     data = str(tiny_model.parent / "data")
     before = ModelMeta.load(folder)
@@ -98,4 +99,5 @@ def test_calibrate_command_refits_a_folder_and_records_the_rule(tiny_model, tmp_
     assert "prior: 0.3" in (folder / "train_config.yaml").read_text()
     card = (folder / "README.md").read_text()
     assert "30% of the sentences are garbled" in card and f"threshold: {meta.threshold}" in card
+    assert before.version != "9.9.1" and meta.version == "9.9.1" and "tiny 9.9.1" in card
     assert main([*args, "--data", str(tmp_path / "missing")]) == 1

@@ -36,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     cal = sub.add_parser("calibrate", help="refit a model folder's calibration and threshold")
     cal.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
-    cal.add_argument("--config", required=True, help="YAML config whose calibration rule to use")
+    cal.add_argument(
+        "--config", required=True, help="YAML config whose calibration rule and version to use"
+    )
     cal.add_argument("--data", help="prepared dataset (default: the config's data.output_dir)")
     store = sub.add_parser("store-int8", help="rewrite a model folder's weights as int8")
     store.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
@@ -96,7 +98,7 @@ def _run_calibrate(args: argparse.Namespace) -> None:
     from training.recalibrate import recalibrate
 
     config = load_config(args.config)
-    print(recalibrate(args.model, config.calibration, args.data or config.data.output_dir))
+    print(recalibrate(args.model, config, args.data or config.data.output_dir))
 
 
 def _run_pipeline(args: argparse.Namespace) -> None:
