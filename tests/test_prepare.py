@@ -1,6 +1,8 @@
 """`garble-train prepare` on a tiny corpus: document splits, record fields, data card."""
 
 import json
+import random
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -8,10 +10,18 @@ from datasets import load_from_disk
 
 from tests.conftest import tiny_config
 from training.config import ContextConfig, MTConfig, MTNoiseConfig, SourceConfig
-from training.prepare import GARBLING_RECIPES, LONG_WORDS, is_unusual, load_prepared, prepare
-from training.recipes.thesaurus import WORDNET_SRC
+from training.prepare import (
+    GARBLING_RECIPES,
+    LONG_WORDS,
+    _choose_recipes,
+    is_unusual,
+    load_prepared,
+    prepare,
+)
+from training.recipes.spinner import has_real_phrase
+from training.recipes.thesaurus import WORDNET_SRC, Thesaurus
 from training.recipes.untranslated import build_lexicon, lexicon_words
-from training.sources import as_sentence, is_clean_prose, load_source
+from training.sources import CleanSentence, as_sentence, is_clean_prose, load_source
 
 FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
 
@@ -270,3 +280,25 @@ def test_a_train_only_source_goes_to_train_and_moves_no_other_document(prepared,
         other = set(after[split]["doc_id"]) - talk_docs
         assert other == set(before[split]["doc_id"])
     assert any(r["label"] == 1 for r in after["train"] if r["source"] == "talk")
+
+
+def test_spinner_phrase_boost_moves_only_sentences_with_a_real_phrase(tmp_path):
+    data = tiny_config(tmp_path).data
+    sentences = [
+        CleanSentence(f"Sentence {i} is about {topic}.", f"d{i}", "s", "news")
+        for i, topic in enumerate(["artificial intelligence", "the weather"] * 200)
+    ]
+    real = Thesaurus.from_dicts({"artificial intelligence": ["counterfeit consciousness"]})
+
+    def choose(boost: float) -> list[str]:
+        rngs = [random.Random(f"1:{s.doc_id}") for s in sentences]
+        boosted = data.model_copy(update={"spinner_phrase_boost": boost})
+        return _choose_recipes(sentences, rngs, boosted, partial(has_real_phrase, thesaurus=real))
+
+    plain, boosted = choose(1.0), choose(8.0)
+    odd = range(1, len(sentences), 2)
+    assert [plain[i] for i in odd] == [boosted[i] for i in odd]  # no real phrase: unchanged
+    share = [
+        sum(c[i] == "spinner" for i in range(0, len(sentences), 2)) / 200 for c in (plain, boosted)
+    ]
+    assert share[0] < 0.3 < 0.5 < share[1]

@@ -110,6 +110,9 @@ class DataConfig(_Strict):
     # Weight factor on "clean" for sentences with a rare lower-case word or many words, so that
     # rare vocabulary and length are not cues for garbling (1.0: no boost).
     unusual_clean_boost: float = 1.0
+    # Weight factor on "spinner" for sentences holding a term that a real tortured phrase
+    # replaces, so that more of the real substitutions are seen (1.0: no boost; section 28).
+    spinner_phrase_boost: float = Field(default=1.0, gt=0)
     # Independent corruption draws of every train sentence (dev and test keep one): a draw adds
     # only rows whose text the train split does not hold yet (docs/EXPERIMENTS.md section 17).
     train_draws: int = Field(default=1, ge=1)

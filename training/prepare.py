@@ -6,7 +6,7 @@ import json
 import logging
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, partial
 from pathlib import Path
 
@@ -178,19 +178,38 @@ def is_unusual(sentence: str) -> bool:
 
 
 def _choose_recipes(
-    sentences: list[CleanSentence], rngs: list[random.Random], data: DataConfig
+    sentences: list[CleanSentence],
+    rngs: list[random.Random],
+    data: DataConfig,
+    real_phrase: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Return each sentence's recipe, drawn by weight; unusual sentences lean to clean."""
+    """Return each sentence's recipe, drawn by weight.
+
+    Unusual sentences lean to clean (``unusual_clean_boost``); with ``real_phrase``, sentences
+    it accepts lean to the spinner (``spinner_phrase_boost``). One draw per sentence either way,
+    so a boost changes only the recipes of the sentences it applies to.
+    """
     names = sorted(data.recipes)
-    weights = [data.recipes[n] for n in names]
-    boost = data.unusual_clean_boost
-    if boost == 1.0:
-        return [rng.choices(names, weights)[0] for rng in rngs]
-    boosted = [w * boost if n == "clean" else w for n, w in zip(names, weights, strict=True)]
-    return [
-        rng.choices(names, boosted if is_unusual(s.text) else weights)[0]
-        for s, rng in zip(sentences, rngs, strict=True)
-    ]
+    factors = {"clean": data.unusual_clean_boost, "spinner": data.spinner_phrase_boost}
+
+    def weights(text: str) -> list[float]:
+        boosted = {
+            "clean": factors["clean"] != 1.0 and is_unusual(text),
+            "spinner": real_phrase is not None and real_phrase(text),
+        }
+        return [data.recipes[n] * (factors[n] if boosted.get(n) else 1.0) for n in names]
+
+    return [rng.choices(names, weights(s.text))[0] for s, rng in zip(sentences, rngs, strict=True)]
+
+
+def _real_phrase_test(data: DataConfig) -> Callable[[str], bool] | None:
+    """Return the spinner's real-phrase test when ``spinner_phrase_boost`` asks for it."""
+    if data.spinner_phrase_boost == 1.0 or data.recipes.get("spinner", 0) <= 0:
+        return None
+    from training.recipes.spinner import has_real_phrase
+    from training.recipes.thesaurus import Thesaurus
+
+    return partial(has_real_phrase, thesaurus=Thesaurus.load())
 
 
 def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -> list[dict]:
@@ -201,7 +220,7 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
     learns the garbling rather than the topic.
     """
     rngs = [random.Random(f"{seed}:{s.doc_id}:{s.text}") for s in sentences]
-    chosen = _choose_recipes(sentences, rngs, data)
+    chosen = _choose_recipes(sentences, rngs, data, _real_phrase_test(data))
     funcs = _sentence_recipes(data, [s.text for s in sentences])
     plan = {
         i: _mt_plan(sentences[i].text, rngs[i], data.mt)

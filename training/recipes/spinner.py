@@ -84,6 +84,35 @@ def spin(
     return apply_edits(sentence, edits)
 
 
+def _real_sites(sentence: str, thesaurus: Thesaurus) -> Iterator[_Site]:
+    """Yield the sites of ``sentence`` that a real tortured phrase replaces, left to right."""
+    spans = word_spans(sentence)
+    words = [sentence[s:e] for s, e in spans]
+    used = [False] * len(words)
+    for i, j in _runs(sentence, spans, used, MAX_PHRASE_WORDS, 1):
+        start, end = spans[i][0], spans[j - 1][1]
+        site = _make_site(
+            sentence[start:end], start, end, _phrase_choices(words, i, j, thesaurus), True
+        )
+        if site.choices:
+            used[i:j] = [True] * (j - i)
+            yield site
+
+
+def has_real_phrase(sentence: str, thesaurus: Thesaurus) -> bool:
+    """Return True when ``sentence`` holds a term that a real tortured phrase replaces."""
+    return next(_real_sites(sentence, thesaurus), None) is not None
+
+
+def swap_real_phrase(sentence: str, thesaurus: Thesaurus, rng: random.Random) -> Corruption | None:
+    """Return ``sentence`` with its first real-phrase term swapped (a probe), or None."""
+    site = next(_real_sites(sentence, thesaurus), None)
+    if site is None:
+        return None
+    start, text = _fix_article(sentence, site, _pick(site, rng), 0)
+    return apply_edits(sentence, [(start, site.end, text)])
+
+
 def _find_sites(
     sentence: str, spans: list[tuple[int, int]], words: list[str], th: Thesaurus, rate: float
 ) -> list[_Site]:
