@@ -29,7 +29,8 @@ def pairs(data: str, split: str) -> list[tuple[str, str, bool]]:
     th = Thesaurus.load()
     ds = dsd[split]
     clean = sorted({t for t, r in zip(ds["text"], ds["recipe"], strict=True) if r == "clean"})
-    train_text = "\n".join(dsd["train"]["original"] + dsd["train"]["text"]).lower()
+    train = dsd["train"]
+    train_text = "\n".join(t or "" for t in list(train["original"]) + list(train["text"])).lower()
     out = []
     for text in clean:
         swapped = swap_real_phrase(text, th, random.Random(f"probe:{text}"))
