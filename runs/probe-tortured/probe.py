@@ -50,6 +50,7 @@ def _term(original: str, swapped: str, start: int, end: int) -> str:
 
 
 def metrics(orig: list[float], swap: list[float], threshold: float) -> str:
+    """Return "ROC-AUC / recall / originals flagged" of swapped against original scores."""
     auc = roc_auc_score([0] * len(orig) + [1] * len(swap), orig + swap)
     recall = sum(s >= threshold for s in swap) / len(swap)
     flagged = sum(s >= threshold for s in orig) / len(orig)
