@@ -89,14 +89,7 @@ def _real_sites(sentence: str, thesaurus: Thesaurus) -> Iterator[_Site]:
     spans = word_spans(sentence)
     words = [sentence[s:e] for s, e in spans]
     used = [False] * len(words)
-    for i, j in _runs(sentence, spans, used, MAX_PHRASE_WORDS, 1):
-        start, end = spans[i][0], spans[j - 1][1]
-        site = _make_site(
-            sentence[start:end], start, end, _phrase_choices(words, i, j, thesaurus), True
-        )
-        if site.choices:
-            used[i:j] = [True] * (j - i)
-            yield site
+    yield from _pass_sites(sentence, spans, words, used, _PASSES[0], thesaurus)
 
 
 def has_real_phrase(sentence: str, thesaurus: Thesaurus) -> bool:
@@ -119,19 +112,29 @@ def _find_sites(
     """Return the replaceable sites, in priority order, without overlaps."""
     used = [False] * len(words)
     sites: list[_Site] = []
-    passes = (  # longest, shortest (in words), rate, real tortured phrases?, choice finder
-        (MAX_PHRASE_WORDS, 1, PHRASE_RATE, True, _phrase_choices),
-        (MAX_MULTIWORD, 2, rate, False, _multiword_choices),
-        (1, 1, rate, False, _word_choices),
-    )
-    for longest, shortest, site_rate, real, find in passes:
-        for i, j in _runs(sentence, spans, used, longest, shortest):
-            start, end = spans[i][0], spans[j - 1][1]
-            site = _make_site(sentence[start:end], start, end, find(words, i, j, th), real)
-            if site.choices:
-                sites.append(replace(site, rate=site_rate))
-                used[i:j] = [True] * (j - i)
+    rates = (PHRASE_RATE, rate, rate)
+    for spec, site_rate in zip(_PASSES, rates, strict=True):
+        for site in _pass_sites(sentence, spans, words, used, spec, th):
+            sites.append(replace(site, rate=site_rate))
     return sites
+
+
+def _pass_sites(
+    sentence: str,
+    spans: list[tuple[int, int]],
+    words: list[str],
+    used: list[bool],
+    spec: tuple,
+    th: Thesaurus,
+) -> Iterator[_Site]:
+    """Yield one pass's sites over the free token ranges, marking each one's tokens ``used``."""
+    longest, shortest, real, find = spec
+    for i, j in _runs(sentence, spans, used, longest, shortest):
+        start, end = spans[i][0], spans[j - 1][1]
+        site = _make_site(sentence[start:end], start, end, find(words, i, j, th), real)
+        if site.choices:
+            used[i:j] = [True] * (j - i)
+            yield site
 
 
 def _runs(
@@ -190,6 +193,15 @@ def _word_choices(words: list[str], i: int, j: int, th: Thesaurus) -> list[str]:
             if suffix:
                 out += [_inflect(s, suffix, pos) for s in _common(th.synonyms(base, pos))]
     return _dedupe(out, low)
+
+
+# The passes of _find_sites, in priority order: longest and shortest range (in words), real
+# tortured phrases?, choice finder. Real phrases go first, then multiword terms, then words.
+_PASSES = (
+    (MAX_PHRASE_WORDS, 1, True, _phrase_choices),
+    (MAX_MULTIWORD, 2, False, _multiword_choices),
+    (1, 1, False, _word_choices),
+)
 
 
 def _content_word(word: str, index: int) -> bool:
