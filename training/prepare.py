@@ -190,16 +190,18 @@ def _choose_recipes(
     so a boost changes only the recipes of the sentences it applies to.
     """
     names = sorted(data.recipes)
-    factors = {"clean": data.unusual_clean_boost, "spinner": data.spinner_phrase_boost}
 
-    def weights(text: str) -> list[float]:
-        boosted = {
-            "clean": factors["clean"] != 1.0 and is_unusual(text),
-            "spinner": real_phrase is not None and real_phrase(text),
-        }
-        return [data.recipes[n] * (factors[n] if boosted.get(n) else 1.0) for n in names]
+    def factor(name: str, text: str) -> float:
+        if name == "clean" and data.unusual_clean_boost != 1.0 and is_unusual(text):
+            return data.unusual_clean_boost
+        if name == "spinner" and real_phrase is not None and real_phrase(text):
+            return data.spinner_phrase_boost
+        return 1.0
 
-    return [rng.choices(names, weights(s.text))[0] for s, rng in zip(sentences, rngs, strict=True)]
+    return [
+        rng.choices(names, [data.recipes[n] * factor(n, s.text) for n in names])[0]
+        for s, rng in zip(sentences, rngs, strict=True)
+    ]
 
 
 def _real_phrase_test(data: DataConfig) -> Callable[[str], bool] | None:
