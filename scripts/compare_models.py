@@ -6,6 +6,7 @@
 of another config's data (same sources, e.g. an older config): a fair comparison with a model
 trained on that data. ``--unseen-by DATA`` keeps only the rows whose document is not in the
 training split of another prepared dataset (e.g. one with more sentences of the same sources).
+``--digits N`` prints N decimals (3 by default), for a bar that three leave close.
 
 For each model: ROC-AUC of each garbling recipe (and each kind of MT round trip: single pivot,
 chain, clause-only) against all clean rows, and at the model's own threshold the recall of
@@ -64,25 +65,26 @@ def _groups(ds) -> dict[str, np.ndarray]:
     return out
 
 
-def compare(model_dir: str, ds) -> list[str]:
-    """Return one Markdown row per metric group for this model."""
+def compare(model_dir: str, ds, digits: int = 3) -> list[str]:
+    """Return one Markdown row per metric group for this model, figures to ``digits`` places."""
     det = GarbleDetector.from_pretrained(model_dir)
     p = np.array(det.score(list(ds["text"])))
     y = np.array(ds["label"])
     t = det.threshold
+    f = f".{digits}f"
     rows = [
-        f"| {det.name} {det.meta.version} | all | {roc_auc_score(y, p):.3f} | "
-        f"{(p[y == 1] >= t).mean():.3f} | |"
+        f"| {det.name} {det.meta.version} | all | {roc_auc_score(y, p):{f}} | "
+        f"{(p[y == 1] >= t).mean():{f}} | |"
     ]
     for name, mask in _groups(ds).items():
         m = (y == 0) | mask
         rows.append(
-            f"| | {name} | {roc_auc_score(y[m], p[m]):.3f} | {(p[mask] >= t).mean():.3f} | |"
+            f"| | {name} | {roc_auc_score(y[m], p[m]):{f}} | {(p[mask] >= t).mean():{f}} | |"
         )
     regs = np.array(registers(ds))
     for reg in sorted(set(regs[y == 0])):
         m = (y == 0) & (regs == reg)
-        rows.append(f"| | clean: {reg} (n={m.sum()}) | | | {(p[m] >= t).mean():.3f} |")
+        rows.append(f"| | clean: {reg} (n={m.sum()}) | | | {(p[m] >= t).mean():{f}} |")
     return rows
 
 
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--split", default="dev", choices=["dev", "test"])
     parser.add_argument("--held-out-for", metavar="CONFIG", help="see the module docstring")
     parser.add_argument("--unseen-by", metavar="DATA", help="see the module docstring")
+    parser.add_argument("--digits", type=int, default=3, help="decimals printed")
     args = parser.parse_args()
     dsd = load_from_disk(args.data)
     ds = dsd[args.split]
@@ -107,7 +110,7 @@ def main() -> None:
     print("| model | subset | ROC-AUC | recall at threshold | FPR at threshold |")
     print("|---|---|---|---|---|")
     for model in args.models:
-        print("\n".join(compare(model, ds)))
+        print("\n".join(compare(model, ds, args.digits)))
 
 
 if __name__ == "__main__":
