@@ -11,7 +11,9 @@ training.teacher_margins), and works in three steps:
   train  (GPU)   unpack the parts, fine-tune for --epochs, keep the epoch with the best dev
                  ROC-AUC and write every row's logit margin (teacher-margins.jsonl.gz); with
                  --folds K, K teachers each score the train rows of the documents they did
-                 not train on (cross-fitting: soft targets that are not memorised labels)
+                 not train on (cross-fitting: soft targets that are not memorised labels);
+                 with --extra, the texts of another JSONL.gz are scored too
+                 (extra-margins.jsonl.gz: {"i", "margin"} per line, in the file's order)
 
 `garble-train train` reads the margins through `distill.teacher` (a .jsonl.gz file).
 """
@@ -183,7 +185,9 @@ def _texts(rows: list[dict]) -> list[str]:
     return [r["text"] for r in rows]
 
 
-def _train_best_epoch(args, init_dir: str, splits: dict, log: dict, device) -> None:
+def _train_best_epoch(
+    args, init_dir: str, splits: dict, extra: list[str], log: dict, device
+) -> None:
     """One teacher on all train rows; keep the margins of the epoch with the best dev AUC."""
     rng = random.Random(args.seed)
     model, tokenizer = _load(init_dir, device)
@@ -206,16 +210,18 @@ def _train_best_epoch(args, init_dir: str, splits: dict, log: dict, device) -> N
                 margins[name] = _margins(model, tokenizer, _texts(splits[name]), args, device)
             best, log["best_epoch"] = report["all"], epoch
             _write_margins(args.out / "teacher-margins.jsonl.gz", splits, margins)
+            if extra:
+                _write_extra(args.out, _margins(model, tokenizer, extra, args, device))
         (args.out / "teacher-log.json").write_text(json.dumps(log, indent=1))
 
 
-def _train_folds(args, init_dir: str, splits: dict, log: dict, device) -> None:
+def _train_folds(args, init_dir: str, splits: dict, extra: list[str], log: dict, device) -> None:
     """Cross-fitting: K teachers, each trained on the documents of the other folds for
     --epochs, scores its own fold's train rows (so no train margin comes from a teacher that
     saw the row or its document); dev and test margins are the mean of the K teachers."""
     train_rows = splits["train"]
     fold = [int(text_key(r["doc_id"]), 16) % args.folds for r in train_rows]
-    margins = {"train": [0.0] * len(train_rows)}
+    margins = {"train": [0.0] * len(train_rows), "extra": [0.0] * len(extra)}
     for name in ("dev", "test"):
         margins[name] = [0.0] * len(splits[name])
     start = time.perf_counter()
@@ -233,17 +239,23 @@ def _train_folds(args, init_dir: str, splits: dict, log: dict, device) -> None:
         scored = {
             n: _margins(model, tokenizer, _texts(splits[n]), args, device) for n in ("dev", "test")
         }
+        scored["extra"] = _margins(model, tokenizer, extra, args, device)
         for name, values in scored.items():
             margins[name] = [a + m / args.folds for a, m in zip(margins[name], values, strict=True)]
         entry = {"fold": k, "train_rows": len(rows), "scored_rows": len(held)}
         entry["seconds"] = round(time.perf_counter() - start, 1)
         entry["dev"] = _dev_report(splits["dev"], scored["dev"])
+        entry["test"] = _dev_report(splits["test"], scored["test"])
         log["folds"].append(entry)
         logger.info("fold %d: %s", k, entry)
         del model
     log["dev_mean_of_folds"] = _dev_report(splits["dev"], margins["dev"])
+    log["test_mean_of_folds"] = _dev_report(splits["test"], margins["test"])
     log["train_out_of_fold"] = _dev_report(train_rows, margins["train"])
+    extra_margins = margins.pop("extra")
     _write_margins(args.out / "teacher-margins.jsonl.gz", splits, margins)
+    if extra:
+        _write_extra(args.out, extra_margins)
     (args.out / "teacher-log.json").write_text(json.dumps(log, indent=1))
 
 
@@ -252,14 +264,15 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     splits = {s: _read_rows(args.rows, s, args.max_rows) for s in ("train", "dev", "test")}
+    extra = _read_extra(args.extra) if args.extra else []
     log: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "device": str(device)}
     log["epochs"], log["folds"] = [], []
     with tempfile.TemporaryDirectory() as init_dir:
         unpack(args.parts, args.meta, Path(init_dir))
         if args.folds > 1:
-            _train_folds(args, init_dir, splits, log, device)
+            _train_folds(args, init_dir, splits, extra, log, device)
         else:
-            _train_best_epoch(args, init_dir, splits, log, device)
+            _train_best_epoch(args, init_dir, splits, extra, log, device)
 
 
 def _write_margins(path: Path, splits: dict, margins: dict) -> None:
@@ -269,6 +282,17 @@ def _write_margins(path: Path, splits: dict, margins: dict) -> None:
                 key = text_key(row["text"])
                 f.write(json.dumps({"split": split, "i": i, "key": key, "margin": round(m, 4)}))
                 f.write("\n")
+
+
+def _read_extra(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in f]
+
+
+def _write_extra(out: Path, margins: list[float]) -> None:
+    with gzip.open(out / "extra-margins.jsonl.gz", "wt", encoding="utf-8") as f:
+        for i, m in enumerate(margins):
+            f.write(json.dumps({"i": i, "margin": round(m, 4)}) + "\n")
 
 
 def main() -> None:
@@ -293,6 +317,7 @@ def main() -> None:
     t.add_argument("--max-rows", type=int, default=None, help="smoke tests: rows per split")
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--folds", type=int, default=1, help="K > 1: cross-fitted teachers")
+    t.add_argument("--extra", type=Path, help="JSONL.gz of {'text'} rows to score as well")
     t.add_argument("--time-budget", type=float, default=420.0, help="seconds; no epoch after")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

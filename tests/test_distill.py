@@ -9,8 +9,9 @@ from safetensors.torch import load_file
 from detector import GarbleDetector
 from tests.conftest import tiny_config
 from training.config import AdapterConfig, DistillConfig, ModelConfig
-from training.distill import distillation_loss
+from training.distill import TEACHER_COLUMN, DistillTrainer, distillation_loss
 from training.encoder import load_encoder
+from training.token_loss import TOKEN_LABELS, add_token_head, joint_loss
 from training.train import train
 
 
@@ -41,8 +42,39 @@ def test_student_keeps_the_first_layers_of_its_base(tiny_model):
     assert torch.equal(got, want)
 
 
-def test_distilled_student_trains_and_writes_a_model_folder(tiny_model, tmp_path):
-    config = tiny_config(tmp_path)
+def test_distill_trainer_swaps_the_cross_entropy_of_the_token_loss_for_the_distillation_loss(
+    tiny_model,
+):
+    model = GarbleDetector.from_pretrained(tiny_model).model
+    add_token_head(model, seed=0)
+    torch.manual_seed(0)
+    ids = torch.randint(5, 100, (3, 6))
+    tags = torch.tensor([[-100, 0, 1, 0, 0, -100], [-100, 0, 0, 0, 0, -100], [-100] + [1] * 5])
+    batch = {
+        "input_ids": ids,
+        "attention_mask": torch.ones_like(ids),
+        "labels": torch.tensor([1, 0, 1]),
+    }
+    cfg = DistillConfig(teacher="t", alpha=0.6, temperature=2.0)
+    trainer = DistillTrainer.__new__(DistillTrainer)  # compute_loss needs only these two fields
+    trainer.token_weight, trainer.distill = 0.5, cfg
+    teacher = torch.tensor([2.0, -1.0, 0.5])
+    inputs = {**batch, TOKEN_LABELS: tags, TEACHER_COLUMN: teacher}
+    got = trainer.compute_loss(model, inputs)
+    out = model(input_ids=ids, attention_mask=batch["attention_mask"], output_hidden_states=True)
+    token_logits = model.token_head(out.hidden_states[-1]).squeeze(-1)
+    labels = batch["labels"]
+    hard = torch.nn.functional.cross_entropy(out.logits, labels)
+    want = joint_loss(out.logits, token_logits, labels, tags, 0.5) - hard
+    want = want + distillation_loss(out.logits, labels, teacher, cfg)
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("token_loss_weight", [0.0, 1.0])
+def test_distilled_student_trains_and_writes_a_model_folder(
+    tiny_model, tmp_path, token_loss_weight
+):
+    config = tiny_config(tmp_path, token_loss_weight=token_loss_weight)
     data = config.data.model_copy(update={"output_dir": str(tiny_model.parent / "data")})
     config = config.model_copy(
         update={
@@ -55,6 +87,7 @@ def test_distilled_student_trains_and_writes_a_model_folder(tiny_model, tmp_path
     detector = GarbleDetector.from_pretrained(folder)
     assert detector.model.config.num_hidden_layers == 1
     assert detector.meta.training_config["distill"]["teacher"] == str(tiny_model)
+    assert not any(k.startswith("token_head") for k in load_file(folder / "model.safetensors"))
     assert len(detector.score(["One clean sentence.", "Sentence clean one."])) == 2
 
 

@@ -54,6 +54,10 @@ def test_script_trains_a_teacher_whose_margins_a_student_can_read(
     argv = ["teacher_gpu", "train", "--parts", str(tmp_path / "packed" / "w0"), "--epochs", "1"]
     argv += ["--meta", str(tmp_path / "packed" / "meta"), "--rows", str(tmp_path / "rows")]
     argv += ["--out", str(tmp_path / "out"), "--batch-size", "8", "--folds", str(folds)]
+    dev_text = load_from_disk(str(data))["dev"]["text"][0]
+    extra = ["An extra sentence to score.", dev_text]
+    _write(tmp_path / "extra.jsonl.gz", [{"text": t} for t in extra])
+    argv += ["--extra", str(tmp_path / "extra.jsonl.gz")]
     monkeypatch.setattr(sys, "argv", argv)
     script.main()
     log = json.loads((tmp_path / "out" / "teacher-log.json").read_text())
@@ -66,6 +70,12 @@ def test_script_trains_a_teacher_whose_margins_a_student_can_read(
         assert 0.0 <= log["train_out_of_fold"]["all"] <= 1.0
     margins = read_margins(tmp_path / "out" / "teacher-margins.jsonl.gz", "train", texts)
     assert len(margins) == len(texts) and len(set(margins)) > 1
+    with gzip.open(tmp_path / "out" / "extra-margins.jsonl.gz", "rt") as f:
+        scored = [json.loads(line) for line in f]
+    with gzip.open(tmp_path / "out" / "teacher-margins.jsonl.gz", "rt") as f:
+        dev = next(r for r in map(json.loads, f) if r["split"] == "dev" and r["i"] == 0)
+    assert [r["i"] for r in scored] == [0, 1]  # scored like the dev row by the same teacher(s)
+    assert scored[1]["margin"] == pytest.approx(dev["margin"], abs=2e-4)
 
 
 def _write(path, rows):

@@ -71,8 +71,8 @@ def test_token_loss_run_saves_a_plain_classifier(tiny_model, tmp_path):
     assert len(detector.score(["One clean sentence.", "Sentence clean one."])) == 2
 
 
-def test_token_loss_cannot_be_combined_with_distillation(tmp_path):
+def test_token_loss_cannot_be_combined_with_sentence_context(tmp_path):
     raw = tiny_config(tmp_path, token_loss_weight=1.0).model_dump()
-    raw["distill"] = {"teacher": "some/folder"}
+    raw["model"]["context"] = True
     with pytest.raises(ValueError, match="token_loss_weight"):
         Config.model_validate(raw)

@@ -222,8 +222,8 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _one_special_loss(self) -> Config:
-        if self.train.token_loss_weight > 0 and (self.distill is not None or self.model.context):
-            raise ValueError("train.token_loss_weight cannot be combined with distill or context")
+        if self.train.token_loss_weight > 0 and self.model.context:
+            raise ValueError("train.token_loss_weight cannot be combined with model.context")
         t = self.train
         if t.pair_loss_weight > 0 and not t.pair_batches:
             raise ValueError("train.pair_loss_weight needs train.pair_batches")

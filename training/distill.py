@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 import torch
-from transformers import Trainer
 
 from detector.api import GarbleDetector
 from training.config import DistillConfig
 from training.teacher_margins import SUFFIX, read_margins
+from training.token_loss import TokenLossTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +50,9 @@ def distillation_loss(
     return cfg.alpha * soft + (1.0 - cfg.alpha) * hard
 
 
-class DistillTrainer(Trainer):
-    """A Trainer whose loss is :func:`distillation_loss` (needs the teacher margin column)."""
+class DistillTrainer(TokenLossTrainer):
+    """The token-loss trainer's loss (cross-entropy, plus the token term if weighted) with its
+    cross-entropy replaced by :func:`distillation_loss` (needs the teacher margin column)."""
 
     def __init__(self, *args, distill: DistillConfig, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -59,8 +60,8 @@ class DistillTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         teacher = inputs.pop(TEACHER_COLUMN)
-        labels = inputs.pop("labels")
-        inputs.pop("length", None)
-        outputs = model(**inputs)
-        loss = distillation_loss(outputs.logits, labels, teacher, self.distill)
+        labels = inputs["labels"]
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True)
+        hard = torch.nn.functional.cross_entropy(outputs.logits, labels)
+        loss = loss - hard + distillation_loss(outputs.logits, labels, teacher, self.distill)
         return (loss, outputs) if return_outputs else loss
