@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import sys
 import warnings
 from collections.abc import Container, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -53,20 +54,23 @@ def connected(address: str | None, workers: int) -> Iterator[ModuleType]:
 
     The cluster is at ``address``, else at ``RAY_ADDRESS`` if set. A Ray that is already
     initialised (a test, a notebook) is used as it is and left running. Ray Data logs at the
-    level of this process (the CLI: warnings, or information with -v).
+    level of this process (the CLI: warnings, or information with -v). While connected,
+    stdout goes to stderr: Ray's driver prints the errors the cluster reports there (such as
+    a late one about the actors of an interrupted run), and results never go to stdout.
     """
     ray = import_ray()
     logging.getLogger("ray.data").setLevel(logging.getLogger().getEffectiveLevel())
-    if ray.is_initialized():
-        yield ray
-        return
-    cluster = address or os.environ.get("RAY_ADDRESS")
-    cpus = {} if cluster else {"num_cpus": max(workers, os.cpu_count() or 1)}
-    ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, **cpus)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    with redirect_stdout(sys.stderr):
+        if ray.is_initialized():
+            yield ray
+            return
+        cluster = address or os.environ.get("RAY_ADDRESS")
+        cpus = {} if cluster else {"num_cpus": max(workers, os.cpu_count() or 1)}
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, **cpus)
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
 
 
 @contextmanager
