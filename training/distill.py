@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import torch
 
@@ -51,8 +52,8 @@ def distillation_loss(
 
 
 class DistillTrainer(TokenLossTrainer):
-    """The token-loss trainer's loss (cross-entropy, plus the token term if weighted) with its
-    cross-entropy replaced by :func:`distillation_loss` (needs the teacher margin column)."""
+    """The token-loss trainer with :func:`distillation_loss` as its sentence loss (needs the
+    teacher margin column)."""
 
     def __init__(self, *args, distill: DistillConfig, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -60,8 +61,5 @@ class DistillTrainer(TokenLossTrainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         teacher = inputs.pop(TEACHER_COLUMN)
-        labels = inputs["labels"]
-        loss, outputs = super().compute_loss(model, inputs, return_outputs=True)
-        hard = torch.nn.functional.cross_entropy(outputs.logits, labels)
-        loss = loss - hard + distillation_loss(outputs.logits, labels, teacher, self.distill)
-        return (loss, outputs) if return_outputs else loss
+        sentence = partial(distillation_loss, teacher_margin=teacher, cfg=self.distill)
+        return self.loss_with(model, inputs, return_outputs, sentence)

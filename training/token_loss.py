@@ -10,7 +10,7 @@ sentence-wide cues (register, vocabulary) that real garbled text does not share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from transformers import DataCollatorWithPadding, PreTrainedModel, Trainer
@@ -52,15 +52,20 @@ def remove_token_head(model: PreTrainedModel) -> None:
     delattr(model, HEAD)
 
 
+SentenceLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (logits, labels)
+
+
 def joint_loss(
     logits: torch.Tensor,
     token_logits: torch.Tensor,
     labels: torch.Tensor,
     tags: torch.Tensor,
     weight: float,
+    sentence_loss: SentenceLoss = torch.nn.functional.cross_entropy,
 ) -> torch.Tensor:
-    """Sentence cross-entropy plus ``weight`` times the token BCE over the non-ignored tokens."""
-    sentence = torch.nn.functional.cross_entropy(logits, labels)
+    """The sentence loss (cross-entropy unless given) plus ``weight`` times the token BCE over
+    the non-ignored tokens."""
+    sentence = sentence_loss(logits, labels)
     mask = tags != IGNORE
     token = torch.nn.functional.binary_cross_entropy_with_logits(
         token_logits[mask], tags[mask].to(token_logits.dtype)
@@ -84,21 +89,27 @@ class TokenLabelCollator:
 
 class TokenLossTrainer(Trainer):
     """A Trainer whose loss is :func:`joint_loss` (needs the token label column and head);
-    cross-entropy alone where ``token_weight`` is 0."""
+    the sentence loss alone where ``token_weight`` is 0."""
 
     def __init__(self, *args, token_weight: float, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.token_weight = token_weight
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        return self.loss_with(model, inputs, return_outputs, torch.nn.functional.cross_entropy)
+
+    def loss_with(self, model, inputs, return_outputs: bool, sentence_loss: SentenceLoss):
+        """``sentence_loss``, plus the token term if weighted (subclasses bring their own)."""
         labels = inputs.pop("labels")
         inputs.pop("length", None)
-        if self.token_weight == 0:  # a subclass's loss without the token term
+        if self.token_weight == 0:
             outputs = model(**inputs)
-            loss = torch.nn.functional.cross_entropy(outputs.logits, labels)
+            loss = sentence_loss(outputs.logits, labels)
             return (loss, outputs) if return_outputs else loss
         tags = inputs.pop(TOKEN_LABELS)
         outputs = model(**inputs, output_hidden_states=True)
         token_logits = getattr(model, HEAD)(outputs.hidden_states[-1]).squeeze(-1)
-        loss = joint_loss(outputs.logits, token_logits, labels, tags, self.token_weight)
+        loss = joint_loss(
+            outputs.logits, token_logits, labels, tags, self.token_weight, sentence_loss
+        )
         return (loss, outputs) if return_outputs else loss

@@ -97,17 +97,16 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
     )
     parts = {"model": model, "args": args, "train_dataset": train_ds}
     parts["data_collator"] = DataCollatorWithPadding(tokenizer)
-    if t.token_loss_weight > 0:
+    weight = t.token_loss_weight
+    if weight > 0:
         parts["data_collator"] = TokenLabelCollator(tokenizer)
         add_token_head(model, config.seed)
-    if config.distill is not None or t.token_loss_weight > 0 or t.pair_batches:
-        parts["token_weight"] = t.token_loss_weight
     if config.distill is not None:
-        trainer: Trainer = DistillTrainer(**parts, distill=config.distill)
+        trainer: Trainer = DistillTrainer(**parts, token_weight=weight, distill=config.distill)
     elif t.pair_batches:
-        trainer = PairLossTrainer(**parts, pair_weight=t.pair_loss_weight)
-    elif t.token_loss_weight > 0:
-        trainer = TokenLossTrainer(**parts)
+        trainer = PairLossTrainer(**parts, token_weight=weight, pair_weight=t.pair_loss_weight)
+    elif weight > 0:
+        trainer = TokenLossTrainer(**parts, token_weight=weight)
     else:
         trainer = Trainer(**parts)
     loss = float(trainer.train().training_loss)
