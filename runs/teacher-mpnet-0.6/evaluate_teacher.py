@@ -26,6 +26,7 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 from make_evaluation import own_test_sets, shared_sets  # noqa: E402
 
 from training.prepare import load_prepared  # noqa: E402
+from training.teacher_margins import read_margins  # noqa: E402
 
 EVAL_FILES = ("mt_vs_human.jsonl", "cola_dev.jsonl")
 CACHED = ("garble-detector", "tfidf", "perplexity")
@@ -40,19 +41,21 @@ def eval_texts(eval_dir: Path) -> list[str]:
     return list(texts)
 
 
-def _margins(path: Path, split: str | None = None) -> dict[int, float]:
+def _extra_margins(path: Path) -> list[float]:
+    """The margins of extra-margins.jsonl.gz, in the order of the texts that were scored."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
-    return {r["i"]: r["margin"] for r in rows if split is None or r["split"] == split}
+    if [r["i"] for r in rows] != list(range(len(rows))):
+        raise ValueError(f"{path}: rows out of order")
+    return [r["margin"] for r in rows]
 
 
 def teacher_scores(args) -> dict[str, float]:
     """Text -> teacher margin (mean of the folds) for the own test split and the shared sets."""
-    extra = _margins(args.extra)
-    scores = {t: extra[i] for i, t in enumerate(eval_texts(args.eval_dir))}
-    test = _margins(REPO / "runs/teacher-mpnet-0.6/teacher-margins.jsonl.gz", "test")
-    texts = load_prepared(args.data)["test"]["text"]
-    scores.update({t: test[i] for i, t in enumerate(texts)})
+    scores = dict(zip(eval_texts(args.eval_dir), _extra_margins(args.extra), strict=True))
+    texts = list(load_prepared(args.data)["test"]["text"])  # margins checked row by row
+    test = read_margins(REPO / "runs/teacher-mpnet-0.6/teacher-margins.jsonl.gz", "test", texts)
+    scores.update(zip(texts, test, strict=True))
     return scores
 
 
