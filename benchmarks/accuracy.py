@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.api import DEFAULT_MODEL_DIR, GarbleDetector
+from detector.api import GarbleDetector
 from detector.backends import BACKENDS
+from detector.registry import DEFAULT_MODEL, MODEL_HELP, model_folder
 from training.evaluate import LabelledData, read_labelled
 from training.metrics import binary_metrics
 
@@ -97,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", default="test", help="split of a DatasetDict (default test)")
     parser.add_argument("--text-field", default="text")
     parser.add_argument("--label-field", default="label")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
+    parser.add_argument("--model", type=model_folder, default=DEFAULT_MODEL, help=MODEL_HELP)
     parser.add_argument("--limit", type=int, help="score a seeded random sample of this many rows")
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser

@@ -17,7 +17,8 @@ import argparse
 import json
 from pathlib import Path
 
-from detector.api import DEFAULT_MODEL_DIR, GarbleDetector
+from detector.api import GarbleDetector
+from detector.registry import DEFAULT_MODEL, MODEL_HELP, model_folder
 from training.metrics import per_recipe_metrics
 
 DATA = Path(__file__).with_name("handwritten.jsonl")
@@ -47,12 +48,17 @@ def report(folder: Path, backend: str, data: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", type=Path, default=[DEFAULT_MODEL_DIR])
+    parser.add_argument(
+        "models",
+        nargs="*",
+        type=model_folder,
+        help=f"{MODEL_HELP}, repeatable (default: {DEFAULT_MODEL})",
+    )
     args = parser.parse_args()
     data = rows()
     print("| model, backend, threshold | garbled kind | ROC-AUC | recall | clean flagged |")
     print("|---|---|---|---|---|")
-    for folder in args.models:
+    for folder in args.models or [model_folder(DEFAULT_MODEL)]:
         for backend in ("torch", "onnx") if (folder / "onnx").is_dir() else ("torch",):
             print(report(folder, backend, data))
 

@@ -14,7 +14,8 @@ import time
 from multiprocessing import Pool
 
 from benchmarks.throughput import SOURCES, news_length_sentences
-from detector.api import DEFAULT_MODEL_DIR, GarbleDetector
+from detector.api import GarbleDetector
+from detector.registry import DEFAULT_MODEL, MODEL_HELP, model_folder
 
 WARMUP = 64
 
@@ -31,7 +32,7 @@ def scoring_seconds(job: tuple[str, str, list[str], int]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
+    parser.add_argument("--model", type=model_folder, default=DEFAULT_MODEL, help=MODEL_HELP)
     parser.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=2)

@@ -27,8 +27,9 @@ from pathlib import Path
 
 from throughput import SOURCES, environment, news_length_sentences  # benchmarks/throughput.py
 
-from detector.api import DEFAULT_MODEL_DIR, GarbleDetector
+from detector.api import GarbleDetector
 from detector.batch.run import BatchJob, Engine, run_batch
+from detector.registry import DEFAULT_MODEL, MODEL_HELP, model_folder
 
 logger = logging.getLogger("ray_scaling")
 
@@ -91,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, nargs="+", default=[1, 2], help="Ray actor counts (default: 1 2)"
     )
     parser.add_argument("--chunk-size", type=int, help="rows per block (default: N / 20)")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
+    parser.add_argument("--model", type=model_folder, default=DEFAULT_MODEL, help=MODEL_HELP)
     parser.add_argument(
         "--sentences", type=Path, action="append", help="JSONL with a text field (repeatable)"
     )

@@ -2,7 +2,7 @@
 
     python benchmarks/throughput.py                      # 2000 sentences, 5 cold starts each
     python benchmarks/throughput.py --quick              # 200 sentences, 1 cold start each
-    python benchmarks/throughput.py --model models/lite --json runs/throughput.json
+    python benchmarks/throughput.py --model lite --json runs/throughput.json
 
 In one run, on the same sentences: (a) the naive baseline, transformers
 ``pipeline("text-classification")`` on the default model in fp32, batch size 32, input in its
@@ -32,8 +32,9 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from detector.api import DEFAULT_MODEL_DIR, GarbleDetector
+from detector.api import GarbleDetector
 from detector.backends import BACKENDS, physical_cores
+from detector.registry import DEFAULT_MODEL, MODEL_HELP, model_folder
 
 logger = logging.getLogger("throughput")
 
@@ -218,10 +219,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--n", type=int, help="sentences to score (default 2000, quick 200)")
     parser.add_argument("--cold-start-runs", type=int, help="per backend (default 5, quick 1)")
     parser.add_argument(
-        "--default-model", type=Path, default=DEFAULT_MODEL_DIR, help="the naive baseline's model"
+        "--default-model",
+        type=model_folder,
+        default=DEFAULT_MODEL,
+        help=f"the naive baseline's model: {MODEL_HELP}",
     )
     parser.add_argument(
-        "--model", type=Path, action="append", default=[], help="extra model folder (repeatable)"
+        "--model",
+        type=model_folder,
+        action="append",
+        default=[],
+        help=f"extra model: {MODEL_HELP} (repeatable)",
     )
     parser.add_argument(
         "--sentences", type=Path, action="append", help="JSONL with a text field (repeatable)"

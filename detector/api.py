@@ -1,9 +1,8 @@
-"""The public API: ``GarbleDetector.from_pretrained(path).score(sentences)``."""
+"""The public API: ``GarbleDetector.from_pretrained("fast").score(sentences)``."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -12,12 +11,11 @@ from pathlib import Path
 from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
 from detector.encoding import BatchEncoder
 from detector.meta import Calibration, ModelFolderError, ModelMeta
+from detector.registry import model_folder
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "garble-minilm"
 
 
 def _strings(items: Iterable[str], name: str) -> list[str]:
@@ -110,22 +108,22 @@ class GarbleDetector:
     @classmethod
     def from_pretrained(
         cls,
-        path: str | Path | None = None,
+        name_or_path: str | Path | None = None,
         backend: str = DEFAULT_BACKEND,
         threads: int | None = None,
         workers: int = 1,
         **kwargs,
     ) -> GarbleDetector:
-        """Return a detector loaded from a model folder (default: the shipped model).
+        """Return a detector of a shipped model by name or of a model folder.
 
-        ``backend`` is ``torch`` (fp32 weights) or ``onnx`` (the folder's int8 ONNX export);
-        ``threads`` defaults to the number of physical cores. ``workers`` > 1 runs the backend
-        in that many processes (``threads`` each, default: the cores shared among them), which
-        pays for large inputs on few cores; call ``close()`` when done with it.
+        ``name_or_path`` is ``fast``, ``lite``, ``accurate`` or a folder (default:
+        ``$GARBLE_MODEL``, else ``detector.registry.DEFAULT_MODEL``). ``backend`` is ``torch``
+        (fp32 weights) or ``onnx`` (the folder's int8 ONNX export); ``threads`` defaults to the
+        number of physical cores. ``workers`` > 1 runs the backend in that many processes
+        (``threads`` each, default: the cores shared among them), which pays for large inputs
+        on few cores; call ``close()`` when done with it.
         """
-        folder = Path(path or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR)
-        if not (folder / "meta.json").is_file():
-            raise FileNotFoundError(f"{folder} is not a model folder (no meta.json)")
+        folder = model_folder(name_or_path)
         meta = ModelMeta.load(folder)
         try:
             encoder = BatchEncoder.from_folder(folder, meta.max_length)

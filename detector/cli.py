@@ -10,6 +10,7 @@ import sys
 from detector.backends import add_backend_option
 from detector.batch.cli import add_parser as add_batch_parser
 from detector.batch.cli import run as _batch
+from detector.registry import add_model_option
 from detector.textio import InputError, load_text
 
 logger = logging.getLogger("garble")
@@ -31,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("path", help="text or HTML file, or - for stdin")
     score.add_argument("--format", choices=FORMATS, default="table")
     score.add_argument("--threshold", type=_threshold, help="override the model's threshold")
-    score.add_argument("--model", help="model folder (default: the shipped model)")
+    add_model_option(score)
     add_backend_option(score)
     score.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     ev = sub.add_parser("evaluate", help="metrics of the model and baselines on a labelled JSONL")
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--text-field", default="text")
     ev.add_argument("--label-field", default="label")
     ev.add_argument("--group-by", action="append", default=[], metavar="FIELD", help="repeatable")
-    ev.add_argument("--model", help="model folder (default: the shipped model)")
+    add_model_option(ev)
     ev.add_argument(
         "--baseline",
         action="append",

@@ -206,11 +206,11 @@ def test_throughput_benchmark_quick_run(onnx_model, tmp_path, capsys):
 
 
 def test_shipped_export_is_small_and_current():
-    from detector.api import DEFAULT_MODEL_DIR
+    from detector.registry import model_folder
 
-    path = DEFAULT_MODEL_DIR / ONNX_DIR / ONNX_MODEL
-    assert path.stat().st_size < 30 * 2**20
-    assert OnnxBackend.load(DEFAULT_MODEL_DIR).inputs >= {"input_ids", "attention_mask"}
+    fast = model_folder("fast")
+    assert (fast / ONNX_DIR / ONNX_MODEL).stat().st_size < 30 * 2**20
+    assert OnnxBackend.load(fast).inputs >= {"input_ids", "attention_mask"}
 
 
 def test_export_calibrated_on_dev_carries_its_own_threshold(onnx_model, tiny_model, tmp_path):

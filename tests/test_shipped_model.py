@@ -1,11 +1,14 @@
-"""Integration tests with the shipped default model on sentences written for these tests."""
+"""Integration tests with the shipped `fast` model on sentences written for these tests."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from detector import GarbleDetector
-from detector.api import DEFAULT_MODEL_DIR
+from detector.registry import model_folder
+
+FAST = model_folder("fast")
 
 GARBLED = [
     # spun
@@ -28,15 +31,15 @@ CLEAN = [
 
 @pytest.fixture(scope="module", params=["torch", "onnx"])
 def detector(request):
-    return GarbleDetector.from_pretrained(backend=request.param)
+    return GarbleDetector.from_pretrained("fast", backend=request.param)
 
 
 def test_shipped_folder_is_complete_and_small():
-    names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
+    names = {p.name for p in FAST.iterdir()}
     assert {"model.safetensors", "tokenizer.json", "config.json", "meta.json", "README.md"} <= names
-    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in FAST.rglob("*") if p.is_file())
     assert size <= 50 * 2**20  # the whole folder, ONNX export included
-    meta = json.loads((DEFAULT_MODEL_DIR / "meta.json").read_text())
+    meta = json.loads((FAST / "meta.json").read_text())
     for recipe in ("mt_round_trip", "spinner", "mt_noise"):
         assert meta["metrics"]["test"][recipe]["roc_auc"] > 0.8
 
@@ -62,7 +65,7 @@ ARTICLE_GARBLED = ("votes and the votes", "too much high", "counterfeit consciou
 
 
 def test_example_article_ranks_its_garbled_sentences_first(detector):
-    text = (DEFAULT_MODEL_DIR.parent.parent / "examples" / "article.txt").read_text()
+    text = (Path(__file__).parent.parent / "examples" / "article.txt").read_text()
     result = detector.score_text(text)
     garbled = [s for s in result.sentences if any(g in s.text for g in ARTICLE_GARBLED)]
     clean = [s for s in result.sentences if s not in garbled]

@@ -76,7 +76,7 @@ def _run_baselines(args: argparse.Namespace) -> None:
 
 def _run_export(args: argparse.Namespace) -> None:
     """Write the ONNX export of a model folder and print its path."""
-    from detector.api import DEFAULT_MODEL_DIR
+    from detector.registry import model_folder
 
     try:
         from training.onnx_export import export_onnx
@@ -84,7 +84,7 @@ def _run_export(args: argparse.Namespace) -> None:
         raise RuntimeError(
             f"{exc}; install the export packages: pip install -e '.[train]'"
         ) from exc
-    folder = args.model or os.environ.get("GARBLE_MODEL") or DEFAULT_MODEL_DIR
+    folder = model_folder(args.model)
     print(export_onnx(folder, args.calibrate_on))
 
 

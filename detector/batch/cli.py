@@ -11,6 +11,7 @@ from typing import NoReturn
 from detector.backends import add_backend_option
 from detector.batch.run import DEFAULT_CHUNK_SIZE, Engine
 from detector.batch.units import DEFAULT_PREFIX, UNITS
+from detector.registry import add_model_option, model_folder
 
 ENGINES = ("local", "ray")
 
@@ -53,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     p.add_argument("--drop", metavar="PATH", help="also write the rows at or above the threshold")
     p.add_argument("--threshold", type=threshold, help="override the model's threshold")
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="of the added fields (garble_)")
-    p.add_argument("--model", help="model folder (default: the shipped model)")
+    add_model_option(p)
     add_backend_option(p)
     p.add_argument("--batch-size", type=_positive_int, help="sentences per model batch")
     p.add_argument(
@@ -103,7 +104,10 @@ def run(args: argparse.Namespace) -> str:
         loaded.append(detector)
         return detector
 
-    model = Path(args.model).resolve() if args.model else None  # the same for Ray workers
+    try:
+        model = model_folder(args.model).resolve()  # resolved once: the same for Ray workers
+    except OSError as exc:
+        raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
     options = ScoreOptions(args.unit, args.text_field, args.id_field, args.threshold, args.prefix)
     job = BatchJob(
         inputs=args.inputs,
