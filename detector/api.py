@@ -117,11 +117,12 @@ class GarbleDetector:
         """Return a detector of a shipped model by name or of a model folder.
 
         ``name_or_path`` is ``fast``, ``lite``, ``accurate`` or a folder (default:
-        ``$GARBLE_MODEL``, else ``detector.registry.DEFAULT_MODEL``). ``backend`` is ``torch``
-        (fp32 weights) or ``onnx`` (the folder's int8 ONNX export); ``threads`` defaults to the
-        number of physical cores. ``workers`` > 1 runs the backend in that many processes
-        (``threads`` each, default: the cores shared among them), which pays for large inputs
-        on few cores; call ``close()`` when done with it.
+        ``$GARBLE_MODEL``, else ``detector.registry.DEFAULT_MODEL``). ``backend`` is ``auto``
+        (default: the folder's int8 ONNX export where it has a current one, else torch, as in
+        the CLI), ``torch`` (fp32 weights) or ``onnx``; ``threads`` defaults to the number of
+        physical cores. ``workers`` > 1 runs the backend in that many processes (``threads``
+        each, default: the cores shared among them), which pays for large inputs on few cores;
+        call ``close()`` when done with it.
         """
         folder = model_folder(name_or_path)
         meta = ModelMeta.load(folder)

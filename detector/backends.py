@@ -20,8 +20,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx")
-DEFAULT_BACKEND = "torch"  # of the Python API; the CLI defaults to "auto"
-CLI_BACKEND = "auto"
+DEFAULT_BACKEND = "auto"  # of the API and the CLI alike, so one folder gives one threshold
 ONNX_DIR = "onnx"
 ONNX_MODEL = "model.int8.onnx"
 ONNX_SETTINGS = "export.json"
@@ -158,8 +157,8 @@ def add_backend_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--backend auto|torch|onnx`` to a scoring command's parser."""
     parser.add_argument(
         "--backend",
-        choices=(CLI_BACKEND, *BACKENDS),
-        default=CLI_BACKEND,
+        choices=("auto", *BACKENDS),
+        default=DEFAULT_BACKEND,
         help="inference backend: auto (default: the int8 ONNX export where the model folder "
         "has a current one, else torch), torch (fp32) or onnx",
     )

@@ -1,5 +1,6 @@
 """Models by name: resolution, the installed package of model folders, shared defaults."""
 
+import inspect
 import json
 import os
 import shutil
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from setuptools import find_namespace_packages
 
-from detector import registry
+from detector import GarbleDetector, registry
+from detector.cli import _parser
 from detector.cli import main as garble
 from detector.registry import DEFAULT_MODEL, MODEL_ENV, MODELS, model_folder
 from tests.conftest import REPO
@@ -77,6 +79,13 @@ def test_pyproject_lists_every_package_and_installs_models():
     assert sorted(config["packages"]) == sorted([*found, "garble_models"])
     assert config["package-dir"] == {"garble_models": "models"}
     assert "**/*.safetensors" in config["package-data"]["garble_models"]
+
+
+def test_api_and_cli_share_the_default_backend():
+    api = inspect.signature(GarbleDetector.from_pretrained).parameters["backend"].default
+    subcommands = _parser()._subparsers._group_actions[0].choices
+    for command in ("score", "batch"):
+        assert subcommands[command].get_default("backend") == api == "auto"
 
 
 @pytest.mark.parametrize("command", ["score", "batch", "evaluate"])
