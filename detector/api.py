@@ -112,6 +112,7 @@ class GarbleDetector:
         backend: str = DEFAULT_BACKEND,
         threads: int | None = None,
         workers: int = 1,
+        progress: bool = False,
         **kwargs,
     ) -> GarbleDetector:
         """Return a detector of a shipped model by name or of a model folder.
@@ -122,7 +123,8 @@ class GarbleDetector:
         the CLI), ``torch`` (fp32 weights) or ``onnx``; ``threads`` defaults to the number of
         physical cores. ``workers`` > 1 runs the backend in that many processes (``threads``
         each, default: the cores shared among them), which pays for large inputs on few cores;
-        call ``close()`` when done with it.
+        call ``close()`` when done with it. ``progress=True`` lets transformers print its
+        loading progress bars to stderr (off by default).
         """
         folder = model_folder(name_or_path)
         meta = ModelMeta.load(folder)
@@ -131,7 +133,7 @@ class GarbleDetector:
             if workers > 1:
                 loaded = WorkerPool(backend, folder, workers, threads)
             else:
-                loaded = load_backend(backend, folder, threads)
+                loaded = load_backend(backend, folder, threads, progress)
         except (OSError, ValueError):
             raise
         except Exception as exc:  # tokenizers, safetensors and onnxruntime raise their own types

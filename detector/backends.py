@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -133,24 +135,54 @@ class OnnxBackend:
         return self.session.run(None, feed)[0]
 
 
-def load_backend(name: str, folder: str | Path, threads: int | None = None) -> Backend:
-    """Return backend ``name`` (``torch`` or ``onnx``) for a model folder."""
+def load_backend(
+    name: str, folder: str | Path, threads: int | None = None, progress: bool = False
+) -> Backend:
+    """Return backend ``name`` (``auto``, ``torch`` or ``onnx``) for a model folder.
+
+    ``progress``: let transformers print its progress bars ("Loading weights") to stderr.
+    """
     if name == "torch":
-        return TorchBackend.load(folder, threads)
+        return _torch_backend(folder, threads, progress)
     if name == "onnx":
         return OnnxBackend.load(folder, threads)
     if name == "auto":
-        return _auto_backend(folder, threads)
+        return _auto_backend(folder, threads, progress)
     raise ValueError(f"unknown backend {name!r}; choose one of auto, {', '.join(BACKENDS)}")
 
 
-def _auto_backend(folder: str | Path, threads: int | None) -> Backend:
+def _auto_backend(folder: str | Path, threads: int | None, progress: bool) -> Backend:
     """Return the int8 ONNX backend where the folder has a current export, else torch."""
     try:
         return OnnxBackend.load(folder, threads)
     except (FileNotFoundError, ValueError, ImportError) as exc:
         logger.info("backend auto: torch (%s)", str(exc).splitlines()[0])
+        return _torch_backend(folder, threads, progress)
+
+
+def _torch_backend(folder: str | Path, threads: int | None, progress: bool) -> Backend:
+    """Return the torch backend, with transformers' progress bars only if ``progress``."""
+    if progress:
         return TorchBackend.load(folder, threads)
+    with _no_progress_bars():
+        return TorchBackend.load(folder, threads)
+
+
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Turn transformers' progress bars off for the block, then back on if they were on.
+
+    Only on the torch path: importing transformers would cost the ONNX backend its fast start.
+    """
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def add_backend_option(parser: argparse.ArgumentParser) -> None:

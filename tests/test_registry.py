@@ -104,6 +104,25 @@ def test_cli_scores_with_a_model_name(tiny_model, monkeypatch, capsys):
     assert code == 0 and err == "" and "sentences" in out
 
 
+def test_loading_prints_no_progress_bar_unless_asked(tiny_model, capfd):
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.enable_progress_bar()  # as in a fresh process, whatever ran before
+    try:
+        capfd.readouterr()
+        GarbleDetector.from_pretrained(tiny_model, backend="torch")
+        quiet = capfd.readouterr().err
+        assert hf_logging.is_progress_bar_enabled()  # turned off for the load only
+        GarbleDetector.from_pretrained(tiny_model, backend="torch", progress=True)
+        asked = capfd.readouterr().err
+    finally:
+        if not was_on:
+            hf_logging.disable_progress_bar()
+    assert "Loading weights" not in quiet and "%|" not in quiet
+    assert "Loading weights" in asked  # the bar this test guards against does exist
+
+
 RESOLVE = """
 import json, sysconfig
 import garble_models  # installed, so not the fallback for a checkout never installed
