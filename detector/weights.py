@@ -12,6 +12,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from detector.base_weights import base_folder, read_base_spec
+
 WEIGHTS_FILE = "model.safetensors"
 FORMAT_KEY = "garble_weights"
 INT8 = "int8-g64"
@@ -60,7 +62,8 @@ def is_int8(path: str | Path) -> bool:
 
 
 def load_classifier(folder: str | Path, **config_overrides):
-    """Return the folder's sequence classifier in fp32, whether its weights are int8 or not.
+    """Return the folder's sequence classifier in fp32, whether its weights are int8 or not,
+    whole or stored over a base encoder (``base.json``, detector/base_weights.py).
 
     ``config_overrides`` (e.g. ``num_labels``, ``num_hidden_layers``) update its config.
     """
@@ -71,6 +74,9 @@ def load_classifier(folder: str | Path, **config_overrides):
     )
 
     folder = Path(folder)
+    spec = read_base_spec(folder)
+    if spec is not None:
+        return _load_over_base(folder, spec["name"], config_overrides)
     if not is_int8(folder / WEIGHTS_FILE):
         return AutoModelForSequenceClassification.from_pretrained(
             folder, dtype=torch.float32, **config_overrides
@@ -79,3 +85,34 @@ def load_classifier(folder: str | Path, **config_overrides):
     weights = dequantize(load_file(str(folder / WEIGHTS_FILE)))
     model_class = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
     return model_class.from_pretrained(None, config=config, state_dict=weights, dtype=torch.float32)
+
+
+def _load_over_base(folder: Path, base: str, config_overrides: dict):
+    """Return the classifier of a folder whose weights are a delta over base encoder ``base``."""
+    from transformers import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING, AutoConfig
+
+    config = AutoConfig.from_pretrained(folder, **config_overrides)
+    model_class = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
+    prefix = model_class.base_model_prefix
+    state = {
+        k if k.startswith(prefix + ".") else f"{prefix}.{k}": v.float()
+        for k, v in load_file(str(base_folder(base) / WEIGHTS_FILE)).items()
+        if not k.startswith("pooler.")
+    }
+    delta = load_file(str(folder / WEIGHTS_FILE))
+    state.update(
+        dequantize(delta)
+        if is_int8(folder / WEIGHTS_FILE)
+        else {k: v.float() for k, v in delta.items()}
+    )
+    return model_class.from_pretrained(None, config=config, state_dict=state, dtype=torch.float32)
+
+
+def save_delta(model, prefixes: list[str], folder: str | Path, int8: bool) -> None:
+    """Write only the weights under ``prefixes`` (the trained part) as the folder's weights."""
+    state = {k: v for k, v in model.state_dict().items() if k.startswith(tuple(prefixes))}
+    if int8:
+        save_int8(state, Path(folder) / WEIGHTS_FILE)
+    else:
+        tensors = {k: v.detach().half().contiguous() for k, v in state.items()}
+        save_file(tensors, str(Path(folder) / WEIGHTS_FILE), metadata={"format": "pt"})

@@ -16,9 +16,9 @@ import numpy as np
 from datasets import load_from_disk
 
 from detector.api import GarbleDetector
+from training.calibrate import calibrate_on_split, registers
 from training.config import CalibrationConfig
 from training.metrics import per_recipe_metrics
-from training.train import calibrate_on_split, registers
 
 
 def main() -> None:

@@ -22,10 +22,10 @@ from datasets import load_from_disk
 from sklearn.metrics import roc_auc_score
 
 from detector.api import GarbleDetector
+from training.calibrate import registers
 from training.config import load_config
 from training.prepare import assign_splits
 from training.sources import CleanSentence
-from training.train import registers
 
 
 def held_out_docs(ds_all, config_path: str) -> set[str]:

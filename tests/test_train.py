@@ -9,11 +9,11 @@ from datasets import Dataset
 from detector import GarbleDetector
 from detector.meta import ModelMeta
 from tests.conftest import TINY_BERT, tiny_config
-from training.calibrate import allowed_flags
+from training.calibrate import allowed_flags, calibrate_on_split
 from training.cli import main
 from training.config import CalibrationConfig, save_config
 from training.encoder import load_encoder
-from training.train import _fit, _tokenize, calibrate_on_split
+from training.train import _fit, _tokenize
 
 
 def test_tiny_bert_overfits_30_examples(tmp_path):

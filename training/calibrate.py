@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from detector.meta import Calibration
+from training.config import CalibrationConfig
 
 MIN_GROUP = 100
 
@@ -122,3 +123,33 @@ def calibrate(
     calibration = fit_platt(margins, labels)
     probs = [calibration.probability(m) for m in margins]
     return calibration, choose_threshold(probs, labels, max_fpr, groups, rule)
+
+
+HARD_NEGATIVE = "hard_negative"
+
+
+def registers(split) -> list[str]:
+    """Return each row's register for the threshold: its domain, or "hard_negative"."""
+    pairs = zip(split["recipe"], split["domain"], strict=True)
+    return [r if r == HARD_NEGATIVE else d for r, d in pairs]
+
+
+def calibrate_on_split(
+    margins: list[float], split, rule: CalibrationConfig
+) -> tuple[Calibration, float]:
+    """Return the Platt calibration (for ``rule.prior``) and the threshold chosen by ``rule``.
+
+    With ``rule.confidence`` the threshold also keeps the FPR's upper confidence bound under
+    the cap on the clean rows of all registers pooled (hard negatives have their own cap).
+    """
+    labels, groups = list(split["label"]), registers(split)
+    calibration = fit_platt(margins, labels, rule.prior)
+    probs = [calibration.probability(m) for m in margins]
+    at_least = 0.0
+    if rule.confidence is not None:
+        rows = zip(probs, labels, groups, strict=True)
+        natural = [p for p, y, g in rows if y == 0 and g != HARD_NEGATIVE]
+        at_least = fpr_floor(natural, rule.max_fpr, rule.confidence)
+    scope = groups if rule.per_register else None
+    threshold = choose_threshold(probs, labels, rule.max_fpr, scope, rule.rule, at_least)
+    return calibration, threshold

@@ -160,6 +160,20 @@ class ModelConfig(_Strict):
     # ``context_dropout`` of the training rows the sentence alone, as for single sentences.
     context: bool = False
     context_dropout: float = Field(default=0.3, ge=0.0, le=1.0)
+    # Train only the top N transformer layers and the head: the outputs of the frozen layers
+    # below are computed once and cached (training/top_layers.py), and the model folder stores
+    # only the trained weights over the base encoder's (detector/base_weights.py).
+    train_top_layers: int | None = Field(default=None, ge=1)
+
+
+class RealDataConfig(_Strict):
+    """Real labelled MT rows (WMT23 zh-en MQM) added to the train rows (training/real_data.py)."""
+
+    path: str = "../shared/data/mqm_wmt23_train.jsonl"
+    # Share of its documents (by a hash of doc_id) kept out of training as a dev part to choose on.
+    dev_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    # Train rows are resampled to this share of garbled rows in every length bin.
+    garbled_share: float = Field(default=0.35, gt=0.0, lt=1.0)
 
 
 class DistillConfig(_Strict):
@@ -185,6 +199,11 @@ class TrainConfig(_Strict):
     # weight of the pairwise loss that ranks each garbled row above its original.
     pair_batches: bool = False
     pair_loss_weight: float = Field(default=0.0, ge=0.0)
+    # Dev rows of the own split scored after each epoch (model.train_top_layers; None: all).
+    max_dev_examples: int | None = Field(default=None, ge=1)
+    # A labelled JSONL of real text scored after each epoch to choose on (never trained on).
+    real_dev: str | None = None
+    max_test_examples: int | None = Field(default=None, ge=1)
 
 
 class CalibrationConfig(_Strict):
@@ -214,6 +233,7 @@ class Config(_Strict):
     train: TrainConfig = TrainConfig()
     calibration: CalibrationConfig = CalibrationConfig()
     distill: DistillConfig | None = None
+    real_data: RealDataConfig | None = None
     output_dir: str = "models/garble-minilm"
     fp16_weights: bool = True
     # Store the matrices int8 (one scale per 64 weights of a row; detector.weights), the rest
@@ -229,6 +249,13 @@ class Config(_Strict):
             raise ValueError("train.pair_loss_weight needs train.pair_batches")
         if t.pair_batches and self.distill is not None:
             raise ValueError("train.pair_batches cannot be combined with distill")
+        top = self.model.train_top_layers is not None
+        if top and (self.distill or t.pair_batches or self.model.context or self.model.adapter):
+            raise ValueError(
+                "model.train_top_layers cannot be combined with distill, pairs, context or adapters"
+            )
+        if self.real_data is not None and not top:
+            raise ValueError("real_data needs model.train_top_layers")
         return self
 
 

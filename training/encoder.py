@@ -15,6 +15,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from detector.base_weights import BASES, base_folder
 from detector.weights import load_classifier
 from training.config import ModelConfig
 
@@ -22,9 +23,12 @@ LABELS = ["clean", "garbled"]
 
 
 def resolve_base(base: str) -> Path:
-    """Return the folder of ``base``: a path, or a pip package that ships weights in ``model/``."""
+    """Return the folder of ``base``: a path, a pinned base of detector.base_weights, or a pip
+    package that ships weights in ``model/``."""
     if os.path.isdir(base):
         return Path(base)
+    if base in BASES:
+        return base_folder(base)
     spec = importlib.util.find_spec(base.replace("-", "_"))
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(

@@ -160,8 +160,8 @@ def calibrate_export(folder: Path, dev: Dataset, data_dir: str) -> dict:
     own threshold rule (``calibration`` of its training config), so its flags mean the same.
     """
     from detector.api import GarbleDetector
+    from training.calibrate import calibrate_on_split
     from training.config import CalibrationConfig
-    from training.train import calibrate_on_split
 
     detector = GarbleDetector.from_pretrained(folder, backend="onnx")
     rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))

@@ -12,10 +12,11 @@ from datasets import Dataset, DatasetDict
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from detector.api import GarbleDetector
-from detector.meta import Calibration, ModelMeta
-from detector.weights import WEIGHTS_FILE, save_int8
+from detector.base_weights import BASES, write_base_spec
+from detector.meta import ModelMeta
+from detector.weights import WEIGHTS_FILE, save_delta, save_int8
 from training.adapters import add_adapters, merge_adapters
-from training.calibrate import choose_threshold, fit_platt, fpr_floor
+from training.calibrate import calibrate_on_split
 from training.card import model_card
 from training.config import CalibrationConfig, Config, ModelConfig, save_config
 from training.context import drop_contexts, encode_with_context
@@ -32,6 +33,7 @@ from training.token_loss import (
     remove_token_head,
     token_labels,
 )
+from training.train_top import train_top
 from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
@@ -120,36 +122,6 @@ def _evaluate(detector: GarbleDetector, split) -> tuple[list[float], list[int], 
     return margins, list(split["label"]), list(split["recipe"])
 
 
-HARD_NEGATIVE = "hard_negative"
-
-
-def registers(split) -> list[str]:
-    """Return each row's register for the threshold: its domain, or "hard_negative"."""
-    pairs = zip(split["recipe"], split["domain"], strict=True)
-    return [r if r == HARD_NEGATIVE else d for r, d in pairs]
-
-
-def calibrate_on_split(
-    margins: list[float], split: Dataset, rule: CalibrationConfig
-) -> tuple[Calibration, float]:
-    """Return the Platt calibration (for ``rule.prior``) and the threshold chosen by ``rule``.
-
-    With ``rule.confidence`` the threshold also keeps the FPR's upper confidence bound under
-    the cap on the clean rows of all registers pooled (hard negatives have their own cap).
-    """
-    labels, groups = list(split["label"]), registers(split)
-    calibration = fit_platt(margins, labels, rule.prior)
-    probs = [calibration.probability(m) for m in margins]
-    at_least = 0.0
-    if rule.confidence is not None:
-        rows = zip(probs, labels, groups, strict=True)
-        natural = [p for p, y, g in rows if y == 0 and g != HARD_NEGATIVE]
-        at_least = fpr_floor(natural, rule.max_fpr, rule.confidence)
-    scope = groups if rule.per_register else None
-    threshold = choose_threshold(probs, labels, rule.max_fpr, scope, rule.rule, at_least)
-    return calibration, threshold
-
-
 def calibrate_and_measure(
     detector: GarbleDetector, dsd: DatasetDict, rule: CalibrationConfig
 ) -> dict[str, dict]:
@@ -171,6 +143,12 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     dsd = load_prepared(data_dir or config.data.output_dir)
+    if config.model.train_top_layers:
+        model, tokenizer = load_encoder(config.model, config.seed)
+        meta, split = train_top(config, dsd, model, tokenizer)
+        meta.training_config = config.model_dump()
+        meta.versions = package_versions(_PACKAGES)
+        return save_model(config, model, tokenizer, meta, split.trained_prefixes())
     if config.train.max_train_examples:
         n = min(config.train.max_train_examples, len(dsd["train"]))
         dsd["train"] = dsd["train"].select(range(n))
@@ -212,14 +190,29 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     return save_model(config, model, tokenizer, meta)
 
 
-def save_model(config: Config, model, tokenizer, meta: ModelMeta) -> Path:
-    """Write weights (fp16 or int8 if configured), tokenizer, meta.json, config and card."""
+def save_model(
+    config: Config, model, tokenizer, meta: ModelMeta, trained: list[str] | None = None
+) -> Path:
+    """Write weights (fp16 or int8 if configured), tokenizer, meta.json, config and card.
+
+    With ``trained`` (state-dict key prefixes) only those weights are written, over the base
+    encoder that ``base.json`` names (a pinned base of detector.base_weights).
+    """
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if config.fp16_weights and not config.int8_weights:
-        model = model.half()
-    model.save_pretrained(out)
-    if config.int8_weights:
+    if trained is not None:
+        if config.model.base not in BASES:
+            raise ValueError(
+                f"model.train_top_layers needs a pinned base, not {config.model.base!r}"
+            )
+        model.config.save_pretrained(out)
+        save_delta(model, trained, out, config.int8_weights)
+        write_base_spec(out, config.model.base)
+    else:
+        if config.fp16_weights and not config.int8_weights:
+            model = model.half()
+        model.save_pretrained(out)
+    if trained is None and config.int8_weights:
         save_int8(model.state_dict(), out / WEIGHTS_FILE)
     tokenizer.save_pretrained(out)
     meta.save(out)
