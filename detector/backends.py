@@ -12,12 +12,17 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from detector.base_weights import BASE_FILE, cache_root
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +119,15 @@ class OnnxBackend:
 
     @classmethod
     def load(cls, folder: str | Path, threads: int | None = None) -> OnnxBackend:
-        """Return the backend of a folder's int8 export; a missing or stale export is an error."""
+        """Return the backend of a folder's int8 export; a missing or stale export is an error.
+
+        A folder stored over a base encoder (``base.json``) keeps its export in the cache, built
+        there on first use.
+        """
         folder = Path(folder)
-        path, settings = folder / ONNX_DIR / ONNX_MODEL, folder / ONNX_DIR / ONNX_SETTINGS
+        path, settings = export_paths(folder)
+        if not path.is_file() and (folder / BASE_FILE).is_file():
+            build_export(folder, path.parent)
         if not (path.is_file() and settings.is_file()):
             raise FileNotFoundError(
                 f"{folder} has no ONNX export ({ONNX_DIR}/{ONNX_MODEL}); "
@@ -133,6 +144,39 @@ class OnnxBackend:
     def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         feed = {k: v for k, v in batch.items() if k in self.inputs}
         return self.session.run(None, feed)[0]
+
+
+def export_paths(folder: Path) -> tuple[Path, Path]:
+    """Return (ONNX file, settings file) of a folder's int8 export.
+
+    Both live in ``folder/onnx``, except for a folder stored over a base encoder: its export is
+    derived from the base, so it is built into the cache (one entry per training run), and its
+    settings are the folder's own ``onnx/export.json`` where training wrote one (with the dev
+    calibration of the export), else the cache's.
+    """
+    own = folder / ONNX_DIR
+    if not (folder / BASE_FILE).is_file():
+        return own / ONNX_MODEL, own / ONNX_SETTINGS
+    cached = cache_root() / "onnx" / f"{folder.name}-{meta_digest(folder)[:16]}"
+    settings = own / ONNX_SETTINGS if (own / ONNX_SETTINGS).is_file() else cached / ONNX_SETTINGS
+    return cached / ONNX_MODEL, settings
+
+
+def build_export(folder: Path, target: Path) -> None:
+    """Build the int8 export of ``folder`` into ``target`` (written whole, then moved there)."""
+    from detector.onnx_export import export_onnx  # needs torch and onnx
+
+    logger.warning("building the int8 ONNX export of %s once, into %s ...", folder, target)
+    start = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    try:
+        export_onnx(folder, tmp)
+        if not target.exists():
+            tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    logger.warning("built the ONNX export in %.0f s", time.perf_counter() - start)
 
 
 def load_backend(

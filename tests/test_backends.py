@@ -15,10 +15,11 @@ from detector.backends import ONNX_DIR, ONNX_MODEL, OnnxBackend, TorchBackend, p
 from detector.cli import main
 from detector.encoding import BatchEncoder
 from detector.meta import ModelFolderError, ModelMeta
+from detector.onnx_export import CHECK_SENTENCES, export_onnx, write_onnx
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
 from tests.conftest import REPO
-from training.onnx_export import CHECK_SENTENCES, export_onnx, write_onnx
+from training.recalibrate import write_export
 
 ARTICLE = REPO / "examples" / "article.txt"
 SENTENCES = [
@@ -221,7 +222,7 @@ def test_export_calibrated_on_dev_carries_its_own_threshold(onnx_model, tiny_mod
     folder = tmp_path / "model"
     shutil.copytree(onnx_model, folder)
     data = tiny_model.parent / "data"
-    export_onnx(folder, calibrate_on=str(data))
+    write_export(folder, calibrate_on=str(data))
     own = json.loads((folder / ONNX_DIR / "export.json").read_text())["dev_calibration"]
     dev = load_from_disk(str(data))["dev"]
     assert own["rows"] == len(dev)
@@ -237,7 +238,7 @@ def test_export_calibrated_on_missing_data_fails_before_writing(tiny_model, tmp_
     folder = tmp_path / "model"
     shutil.copytree(tiny_model, folder, ignore=shutil.ignore_patterns(ONNX_DIR))
     with pytest.raises(FileNotFoundError, match="run `garble-train prepare"):
-        export_onnx(folder, calibrate_on=str(tmp_path / "no-data"))
+        write_export(folder, calibrate_on=str(tmp_path / "no-data"))
     assert not (folder / ONNX_DIR).exists()
 
 

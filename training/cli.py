@@ -77,15 +77,9 @@ def _run_baselines(args: argparse.Namespace) -> None:
 def _run_export(args: argparse.Namespace) -> None:
     """Write the ONNX export of a model folder and print its path."""
     from detector.registry import model_folder
+    from training.recalibrate import write_export
 
-    try:
-        from training.onnx_export import export_onnx
-    except ImportError as exc:
-        raise RuntimeError(
-            f"{exc}; install the export packages: pip install -e '.[train]'"
-        ) from exc
-    folder = model_folder(args.model)
-    print(export_onnx(folder, args.calibrate_on))
+    print(write_export(model_folder(args.model), args.calibrate_on))
 
 
 def _run_store_int8(args: argparse.Namespace) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 from detector.api import GarbleDetector
+from detector.backends import ONNX_DIR, ONNX_SETTINGS, build_export, export_paths
+from detector.base_weights import BASE_FILE
+from detector.onnx_export import export_onnx
+from training.calibrate import calibrate_on_split
 from training.card import record_config_change
-from training.config import Config
+from training.config import CalibrationConfig, Config
 from training.prepare import load_prepared
 from training.train import calibrate_and_measure
 
@@ -32,3 +39,39 @@ def recalibrate(folder: str | Path, config: Config, data_dir: str) -> Path:
     record_config_change(folder, meta, "calibration", rule.model_dump())
     logger.info("%s: threshold %.4f -> %.4f", folder, old, meta.threshold)
     return folder
+
+
+def write_export(folder: str | Path, calibrate_on: str | None = None) -> Path:
+    """Write a folder's int8 ONNX export and return its path.
+
+    A folder stored over a base encoder gets its export in the cache (as on first use). With
+    ``calibrate_on`` (a prepared dataset) the export also gets its own Platt calibration and
+    threshold, fitted on that dev split by the model's own rule (int8 weights shift the
+    margins a little), written into the folder's ``onnx/export.json``.
+    """
+    folder = Path(folder)
+    dev = load_prepared(calibrate_on)["dev"] if calibrate_on else None  # missing data fails first
+    path, _ = export_paths(folder)
+    if (folder / BASE_FILE).is_file():
+        (folder / ONNX_DIR / ONNX_SETTINGS).unlink(missing_ok=True)  # from an earlier export
+        shutil.rmtree(path.parent, ignore_errors=True)
+        build_export(folder, path.parent)
+    else:
+        export_onnx(folder)
+    if dev is None:
+        return path
+    detector = GarbleDetector.from_pretrained(folder, backend="onnx")
+    rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))
+    cal, threshold = calibrate_on_split(detector.margins(list(dev["text"])), dev, rule)
+    settings = dict(detector.backend.settings)
+    settings["dev_calibration"] = {
+        "calibration": asdict(cal),
+        "threshold": threshold,
+        "data": calibrate_on,
+        "rows": len(dev),
+    }
+    (folder / ONNX_DIR).mkdir(exist_ok=True)
+    text = json.dumps(settings, indent=2) + "\n"
+    (folder / ONNX_DIR / ONNX_SETTINGS).write_text(text, encoding="utf-8")
+    logger.info("%s: ONNX threshold %.4f", folder, threshold)
+    return path

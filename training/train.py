@@ -14,6 +14,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 from detector.api import GarbleDetector
 from detector.base_weights import BASES, write_base_spec
 from detector.meta import ModelMeta
+from detector.versions import package_versions
 from detector.weights import WEIGHTS_FILE, save_delta, save_int8
 from training.adapters import add_adapters, merge_adapters
 from training.calibrate import calibrate_on_split
@@ -34,7 +35,6 @@ from training.token_loss import (
     token_labels,
 )
 from training.train_top import train_top
-from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from datasets import DatasetDict
 
+from detector.versions import package_versions
 from training.baselines import KINDS, split_metrics, subsample
 from training.config import Config
 from training.metrics import per_recipe_metrics
 from training.prepare import load_prepared
-from training.versions import package_versions
 
 logger = logging.getLogger(__name__)
 

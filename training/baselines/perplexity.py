@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from detector.meta import Calibration
+from detector.versions import package_version
 from training.baselines import read_meta, write_meta
 from training.calibrate import calibrate
-from training.versions import package_version
 
 logger = logging.getLogger(__name__)
 

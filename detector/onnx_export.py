@@ -1,4 +1,5 @@
-"""`garble-train export-onnx`: write a model folder's int8 ONNX export for the ``onnx`` backend.
+"""The int8 ONNX export of a model folder, for the ``onnx`` backend (`garble-train export-onnx`,
+or built on first use into the cache for a folder stored over a base encoder).
 
 The fp32 model is exported with ``torch.onnx.export`` (TorchScript exporter, eager attention,
 dynamic batch and sequence axes), ONNX Runtime's transformer optimiser fuses each layer's
@@ -18,9 +19,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -35,11 +34,8 @@ from detector.backends import (
 )
 from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
+from detector.versions import package_versions
 from detector.weights import load_classifier
-from training.versions import package_versions
-
-if TYPE_CHECKING:
-    from datasets import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -153,39 +149,15 @@ def max_margin_difference(model, encoder: BatchEncoder, path: str | Path) -> flo
     return float(np.abs(np.diff(want, axis=1) - np.diff(got, axis=1)).max())
 
 
-def calibrate_export(folder: Path, dev: Dataset, data_dir: str) -> dict:
-    """Return Platt calibration and threshold of the int8 export, fitted on ``data_dir``'s dev.
-
-    Int8 weights shift the margins a little; the export gets its own calibration by the model's
-    own threshold rule (``calibration`` of its training config), so its flags mean the same.
-    """
-    from detector.api import GarbleDetector
-    from training.calibrate import calibrate_on_split
-    from training.config import CalibrationConfig
-
-    detector = GarbleDetector.from_pretrained(folder, backend="onnx")
-    rule = CalibrationConfig.model_validate(detector.meta.training_config.get("calibration", {}))
-    cal, threshold = calibrate_on_split(detector.margins(list(dev["text"])), dev, rule)
-    return {"calibration": asdict(cal), "threshold": threshold, "data": data_dir, "rows": len(dev)}
-
-
-def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
-    """Write ``folder/onnx/model.int8.onnx`` and ``export.json``; return the ONNX file's path.
-
-    With ``calibrate_on`` (a prepared dataset folder) the export is also calibrated on its dev
-    split (see :func:`calibrate_export`).
-    """
+def export_onnx(folder: str | Path, out: str | Path | None = None) -> Path:
+    """Write the int8 export of ``folder`` and its ``export.json`` into ``out`` (default
+    ``folder/onnx``); return the ONNX file's path."""
     folder = Path(folder)
     meta = ModelMeta.load(folder)
-    dev = None
-    if calibrate_on:  # read before writing anything, so that missing data fails first
-        from training.prepare import load_prepared
-
-        dev = load_prepared(calibrate_on)["dev"]
     model = load_classifier(folder)
     encoder = BatchEncoder.from_folder(folder, meta.max_length)
-    out = folder / ONNX_DIR
-    out.mkdir(exist_ok=True)
+    out = Path(out) if out is not None else folder / ONNX_DIR
+    out.mkdir(parents=True, exist_ok=True)
     path = out / ONNX_MODEL
     fusion = write_onnx(model, encoder, path)
     difference = max_margin_difference(model, encoder, path)
@@ -200,9 +172,6 @@ def export_onnx(folder: str | Path, calibrate_on: str | None = None) -> Path:
         "versions": package_versions(_PACKAGES),
     }
     (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-    if dev is not None:
-        settings["dev_calibration"] = calibrate_export(folder, dev, calibrate_on)
-        (out / ONNX_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     size = path.stat().st_size / 2**20
     logger.info("wrote %s (%.1f MiB; max margin difference %.4f)", path, size, difference)
     return path
