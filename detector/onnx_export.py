@@ -13,6 +13,7 @@ sentences.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import tempfile
@@ -64,16 +65,20 @@ def _export_fp32(model, sample: dict[str, np.ndarray], path: Path) -> None:
     optimiser fuses into its ``Attention`` kernel (the dynamo export's is not recognised).
     """
     model.set_attn_implementation("eager")
-    args = tuple(torch.from_numpy(sample[name]) for name in INPUT_NAMES)
+    # Positional inputs, so only those the model takes: MPNet has no token_type_ids (its third
+    # argument is position_ids).
+    accepted = inspect.signature(model.forward).parameters
+    names = [name for name in INPUT_NAMES if name in accepted and name in sample]
+    args = tuple(torch.from_numpy(sample[name]) for name in names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter notices about deprecations and tracing
         torch.onnx.export(
             model,
             args,
             str(path),
-            input_names=list(INPUT_NAMES),
+            input_names=names,
             output_names=["logits"],
-            dynamic_axes={name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES},
+            dynamic_axes={name: {0: "batch", 1: "sequence"} for name in names},
             opset_version=OPSET,
             dynamo=False,
         )

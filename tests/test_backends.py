@@ -98,6 +98,30 @@ def test_fp32_export_matches_torch(onnx_model, tmp_path):
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
+def test_fp32_export_of_an_mpnet_matches_torch(onnx_model, tmp_path):
+    """MPNet takes no token_type_ids (its third argument is position_ids): the export must not
+    feed them to it."""
+    from transformers import MPNetConfig, MPNetForSequenceClassification
+
+    torch.manual_seed(0)
+    config = MPNetConfig(
+        vocab_size=30527,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        initializer_range=0.5,
+    )
+    model = MPNetForSequenceClassification(config).eval()
+    encoder = BatchEncoder.from_folder(onnx_model, max_length=64)
+    write_onnx(model, encoder, tmp_path / "mpnet.onnx", quantize=False)
+    batch = encoder.pad(encoder.encode(ALL))
+    want = TorchBackend(model).logits(batch)
+    assert np.diff(want, axis=1).std() > 0.1
+    got = OnnxBackend.from_file(tmp_path / "mpnet.onnx").logits(batch)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
 def test_int8_export_margins_close_to_torch(onnx_model):
     want, got = _margins(onnx_model, "torch"), _margins(onnx_model, "onnx")
     assert np.abs(want - got).max() < 0.25 * want.std()
