@@ -67,12 +67,15 @@ def test_bad_rows_name_the_line(tmp_path):
     path.write_text('{"text": "a", "label": 0}\n{"text": "b"}\n')
     with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
         read_labelled(path)
-    for label in ("3", "0.5", '"yes"', "null", "[1]"):
+    for label in ("3", "0.5", '"yes"', "[1]"):
         path.write_text(f'{{"text": "a", "label": {label}}}\n')
         with pytest.raises(ValueError, match=":1: label must be 0 or 1"):
             read_labelled(path)
     path.write_text('{"text": "a", "label": "1"}\n{"text": "b", "label": false}\n')
     assert read_labelled(path).labels == [1, 0]
+    path.write_text('{"text": "a", "label": null}\n{"text": "b", "label": 1}\n')
+    data = read_labelled(path)
+    assert (data.texts, data.unlabelled) == (["b"], 1)
     with pytest.raises(ValueError, match="no row has the group-by field 'g'"):
         read_labelled(path, group_by=["g"])
 
@@ -89,3 +92,16 @@ def test_overall_only_without_group_by():
     data = LabelledData(["a", "c"], [0, 1], ["all", "all"])
     results, _ = evaluate(data, {"fixed": FixedScorer()})
     assert list(results["fixed"]["groups"]) == ["all"]
+
+
+def test_length_held_roc_auc_ranks_within_length_bins():
+    from training.metrics import length_held_roc_auc
+
+    short, long_ = "a b c", " ".join(["w"] * 35)
+    texts = [short, short, long_, long_]
+    labels = [0, 1, 0, 1]
+    # longer rows score higher, and within each length the garbled row is ranked first
+    assert length_held_roc_auc(texts, labels, [0.1, 0.2, 0.8, 0.9]) == 1.0
+    # within each length the clean row is ranked first: 0, whatever the overall ROC-AUC (0.75)
+    assert length_held_roc_auc(texts, labels, [0.2, 0.1, 0.9, 0.8]) == 0.0
+    assert length_held_roc_auc([short, long_], [0, 1], [0.1, 0.9]) is None

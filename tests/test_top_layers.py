@@ -18,8 +18,9 @@ from detector import base_weights
 from detector.api import GarbleDetector
 from detector.base_weights import BaseEncoder, BaseWeightsError, base_folder, sha256_file
 from training.encoder import resolve_base
+from training.metrics import length_bin
 from training.prepare import prepare
-from training.real_data import balance_lengths, is_dev_document, length_bin, read_mqm
+from training.real_data import balance_lengths, is_dev_document, read_mqm
 from training.top_layers import SplitEncoder, cache_lower, upper_margins
 from training.train import train
 from training.train_top import MQM_DEV, OWN_DEV, REAL_DEV, choose_epoch

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from training.baselines import Scorer
-from training.metrics import binary_metrics
+from training.metrics import binary_metrics, length_held_roc_auc
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +18,13 @@ OVERALL = "all"
 
 @dataclass
 class LabelledData:
-    """Texts, 0/1 labels (1 = garbled) and an optional group name per row."""
+    """Texts, 0/1 labels (1 = garbled) and an optional group name per row; ``unlabelled``
+    counts the rows left out because their label is null."""
 
     texts: list[str]
     labels: list[int]
     groups: list[str]
+    unlabelled: int = 0
 
 
 def _group_key(row: dict, fields: Sequence[str]) -> str:
@@ -44,7 +46,11 @@ def read_labelled(
     label_field: str = "label",
     group_by: Sequence[str] = (),
 ) -> LabelledData:
-    """Return the rows of a labelled JSONL file; raise ValueError naming the first bad line."""
+    """Return the rows of a labelled JSONL file; raise ValueError naming the first bad line.
+
+    A row whose label is null is unlabelled (e.g. MT with only minor errors): it is left out
+    and counted, not an error.
+    """
     data = LabelledData([], [], [])
     seen: set[str] = set()
     with open(path, encoding="utf-8") as f:
@@ -56,6 +62,9 @@ def read_labelled(
                 text, label = row[text_field], row[label_field]
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{no}: bad row ({type(exc).__name__}: {exc})") from exc
+            if label is None:
+                data.unlabelled += 1
+                continue
             label = _as_label(label)
             if label not in (0, 1) or not isinstance(text, str):
                 raise ValueError(f"{path}:{no}: label must be 0 or 1 and text a string")
@@ -78,10 +87,16 @@ def metrics_by_group(
     out: dict[str, dict] = {}
     for group in sorted(set(data.groups) - {OVERALL}):
         idx = [i for i, g in enumerate(data.groups) if g == group]
-        out[group] = binary_metrics(
-            [data.labels[i] for i in idx], [scores[i] for i in idx], threshold
-        )
-    out[OVERALL] = binary_metrics(data.labels, scores, threshold)
+        out[group] = _metrics(data, idx, scores, threshold)
+    out[OVERALL] = _metrics(data, range(len(data.labels)), scores, threshold)
+    return out
+
+
+def _metrics(data: LabelledData, idx: Sequence[int], scores: Sequence[float], t: float) -> dict:
+    labels, kept = [data.labels[i] for i in idx], [scores[i] for i in idx]
+    out = binary_metrics(labels, kept, t)
+    texts = [data.texts[i] for i in idx]
+    out["roc_auc_length_held"] = length_held_roc_auc(texts, labels, kept)
     return out
 
 

@@ -81,3 +81,33 @@ def per_recipe_metrics(
         flagged = sum(scores[i] >= threshold for i in idx)
         out[f"{recipe} (clean)"] = {"n": len(idx), "fpr": round(flagged / len(idx), 4)}
     return out
+
+
+# Word-count bins (lower bounds) for ROC-AUC with length held fixed.
+LENGTH_BINS = (0, 10, 20, 30, 45, 70)
+
+
+def length_bin(text: str) -> int:
+    """Return the index of the word-count bin of ``text`` (LENGTH_BINS)."""
+    words = len(text.split())
+    return max(i for i, low in enumerate(LENGTH_BINS) if words >= low)
+
+
+def length_held_roc_auc(
+    texts: Sequence[str], labels: Sequence[int], scores: Sequence[float]
+) -> float | None:
+    """Return the mean ROC-AUC within word-count bins, weighted by the bins' rows.
+
+    Bins that hold one class only are left out; None if no bin holds both. Where garbled rows
+    are longer than clean ones, this says how well a scorer ranks rows of equal length.
+    """
+    bins: dict[int, list[int]] = {}
+    for i, text in enumerate(texts):
+        bins.setdefault(length_bin(text), []).append(i)
+    total, weight = 0.0, 0
+    for idx in bins.values():
+        y = [labels[i] for i in idx]
+        if has_both_labels(y):
+            total += roc_auc_score(y, [scores[i] for i in idx]) * len(idx)
+            weight += len(idx)
+    return float(total / weight) if weight else None

@@ -17,16 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from training.config import RealDataConfig
+from training.metrics import length_bin
 
-# Word-count bins of the issue's length-held-fixed ROC-AUC (lower bounds).
-LENGTH_BINS = (0, 10, 20, 30, 45, 70)
 NON_TRANSLATION = "non-translation!"
-
-
-def length_bin(text: str) -> int:
-    """Return the index of the word-count bin of ``text``."""
-    words = len(text.split())
-    return max(i for i, low in enumerate(LENGTH_BINS) if words >= low)
 
 
 def is_dev_document(doc_id: str, fraction: float) -> bool:

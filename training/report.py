@@ -11,7 +11,18 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from training.metrics import calibration_bins, has_both_labels
 
-COLUMNS = ("n", "roc_auc", "average_precision", "precision", "recall", "f1", "fpr", "mcc", "ece")
+COLUMNS = (
+    "n",
+    "roc_auc",
+    "roc_auc_length_held",
+    "average_precision",
+    "precision",
+    "recall",
+    "f1",
+    "fpr",
+    "mcc",
+    "ece",
+)
 
 
 def _pyplot():
