@@ -60,6 +60,7 @@ class ModelMeta:
     metrics: dict = field(default_factory=dict)
     training_config: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    command: str = ""  # the command that made the folder
 
     def save(self, folder: str | Path) -> None:
         """Write ``meta.json`` into ``folder``."""

@@ -3,6 +3,8 @@
 import json
 import random
 import shutil
+import sys
+from pathlib import Path
 
 from datasets import Dataset
 
@@ -101,3 +103,18 @@ def test_calibrate_command_refits_a_folder_and_records_the_rule(tiny_model, tmp_
     assert "30% of the sentences are garbled" in card and f"threshold: {meta.threshold}" in card
     assert before.version != "9.9.1" and meta.version == "9.9.1" and "tiny 9.9.1" in card
     assert main([*args, "--data", str(tmp_path / "missing")]) == 1
+
+
+def test_all_makes_a_shipped_folder_in_one_command(tmp_path, monkeypatch):
+    """`garble-train all`: data, training, calibration, the calibrated ONNX export, the card."""
+    config = tiny_config(tmp_path, epochs=1)
+    save_config(config, tmp_path / "tiny.yaml")
+    argv = ["all", "--config", str(tmp_path / "tiny.yaml")]
+    monkeypatch.setattr(sys, "argv", ["garble-train", *argv])
+    assert main(argv) == 0
+    folder = Path(config.output_dir)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["command"] == f"garble-train all --config {tmp_path / 'tiny.yaml'}"
+    export = json.loads((folder / "onnx" / "export.json").read_text())
+    assert export["dev_calibration"]["rows"] > 0
+    assert "- made by: `garble-train all" in (folder / "README.md").read_text()

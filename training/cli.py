@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 import time
 
@@ -21,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in (
         ("prepare", "build the labelled train/dev/test dataset from clean text"),
         ("train", "fine-tune, calibrate on dev and write the model folder"),
-        ("all", "prepare, then train"),
+        ("all", "prepare, train, then write the int8 ONNX export calibrated on dev"),
     ):
         cmd = sub.add_parser(name, help=help_)
         cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
@@ -108,7 +109,12 @@ def _run_pipeline(args: argparse.Namespace) -> None:
     if args.command in ("prepare", "all"):
         prepare(config)
     if args.command in ("train", "all"):
-        print(train(config))
+        folder = train(config, command=shlex.join(["garble-train", *sys.argv[1:]]))
+        if args.command == "all":  # the int8 export, calibrated on the same dev split
+            from training.recalibrate import write_export
+
+            write_export(folder, config.data.output_dir)
+        print(folder)
 
 
 _COMMANDS = {

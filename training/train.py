@@ -138,7 +138,7 @@ def calibrate_and_measure(
     }
 
 
-def train(config: Config, data_dir: str | None = None) -> Path:
+def train(config: Config, data_dir: str | None = None, command: str = "") -> Path:
     """Fine-tune, calibrate and threshold on dev, write and return the model folder."""
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
@@ -148,6 +148,7 @@ def train(config: Config, data_dir: str | None = None) -> Path:
         meta, split = train_top(config, dsd, model, tokenizer)
         meta.training_config = config.model_dump()
         meta.versions = package_versions(_PACKAGES)
+        meta.command = command
         return save_model(config, model, tokenizer, meta, split.trained_prefixes())
     if config.train.max_train_examples:
         n = min(config.train.max_train_examples, len(dsd["train"]))
@@ -187,6 +188,7 @@ def train(config: Config, data_dir: str | None = None) -> Path:
     }
     meta.training_config = config.model_dump()
     meta.versions = package_versions(_PACKAGES)
+    meta.command = command
     return save_model(config, model, tokenizer, meta)
 
 
