@@ -96,11 +96,15 @@ def sentences_per_second(score: Callable[[list[str]], object], sentences: list[s
 
 def naive_pipeline(folder: Path, sentences: list[str]) -> Throughput:
     """Measure transformers' text-classification pipeline in fp32, batch 32, unsorted input."""
-    import torch
-    from transformers import pipeline
+    from transformers import AutoTokenizer, pipeline
+
+    from detector.weights import load_classifier
 
     start = time.perf_counter()
-    classify = pipeline("text-classification", model=str(folder), dtype=torch.float32, device="cpu")
+    # The folder's classifier in fp32 as transformers holds it (load_classifier reads int8
+    # matrices and weights stored over a base encoder, which from_pretrained(folder) cannot).
+    model, tokenizer = load_classifier(folder), AutoTokenizer.from_pretrained(folder)
+    classify = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
     load = time.perf_counter() - start
     speed = sentences_per_second(
         lambda batch: classify(batch, batch_size=NAIVE_BATCH_SIZE, truncation=True), sentences
