@@ -9,6 +9,11 @@ from functools import lru_cache
 import pysbd
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
+# pysbd's time grows faster than its input (a 200,000-character line took 50 s), so it sees
+# at most this many characters at once; see _long_spans.
+WINDOW = 4000
+# Closing quotes or brackets then whitespace: they end the sentence before them.
+_CLOSERS = re.compile(r"[\"”\u2019»)\]]+(?:\s+|$)")
 
 
 @dataclass(frozen=True)
@@ -35,21 +40,108 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Return the whitespace-trimmed spans of the sentences pysbd finds in ``text[start:end]``."""
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for piece in _segmenter().segment(text[start:end]):
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = text.find(piece, cursor, end)
+        if found < 0:  # pysbd altered the text: fall back to the rest of the span
+            rest = text[cursor:end]
+            found = cursor + len(rest) - len(rest.lstrip())
+            piece = rest.strip()
+        spans.append((found, found + len(piece)))
+        cursor = found + len(piece)
+        if cursor >= end:
+            break
+    return _reattach_closers(text, spans)
+
+
+def _reattach_closers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Return ``spans`` with a closing quote that pysbd split off moved back to its sentence.
+
+    Without its opening quote in view (a window or paragraph starting inside a quotation),
+    pysbd splits ``them." Then`` into ``them.`` and ``" Then``.
+    """
+    fixed: list[tuple[int, int]] = []
+    for start, end in spans:
+        closers = _CLOSERS.match(text, start, end)
+        if fixed and closers and fixed[-1][1] == start:
+            quote_end = start + len(text[start : closers.end()].rstrip())
+            fixed[-1] = (fixed[-1][0], quote_end)
+            start = closers.end()
+        if start < end:
+            fixed.append((start, end))
+    return fixed
+
+
+def _window_end(text: str, start: int, end: int) -> int:
+    """Return where a window from ``start`` ends: ``WINDOW`` characters on, backed off to the
+    last whitespace in its second half so that no word is cut (``end`` if that is closer)."""
+    limit = start + WINDOW
+    if limit >= end:
+        return end
+    space = max(
+        text.rfind(" ", start + WINDOW // 2, limit), text.rfind("\n", start + WINDOW // 2, limit)
+    )
+    return space if space > start else limit
+
+
+def _last_unquoted(text: str, start: int, spans: list[tuple[int, int]]) -> int:
+    """Return the index of the last span after the first that starts outside any quotation
+    (counting quotes from ``start``), or of the last span if none does.
+
+    The next window starts there: a window starting inside a quotation would pair its
+    closing quote with the next opening one.
+    """
+    restart, straight, curly, angled, pos = len(spans) - 1, 0, 0, 0, start
+    for k, (span_start, _) in enumerate(spans):
+        passed = text[pos:span_start]
+        straight += passed.count('"')
+        curly += passed.count("“") - passed.count("”")
+        angled += passed.count("«") - passed.count("»")
+        pos = span_start
+        if k and straight % 2 == 0 and curly <= 0 and angled <= 0:
+            restart = k
+    return restart
+
+
+def _long_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Return the sentence spans of ``text[start:end]`` in time linear in its length.
+
+    pysbd segments one window at a time. Every sentence of a window but the last is kept (the
+    last may be cut off by the window's end), so the next window starts with it, or earlier
+    where it starts inside a quotation. A window that is one sentence (no boundary in
+    ``WINDOW`` characters) is cut at its end, at whitespace.
+    """
+    spans: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        stop = _window_end(text, pos, end)
+        found = _pysbd_spans(text, pos, stop)
+        if stop == end or not found:
+            spans.extend(found)
+            pos = stop
+        elif len(found) > 1:
+            restart = _last_unquoted(text, pos, found)
+            spans.extend(found[:restart])
+            pos = found[restart][0]
+        else:
+            spans.append(found[0])
+            pos = stop
+    return spans
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """Return the sentences of ``text`` with offsets, whitespace trimmed, in order."""
+    """Return the sentences of ``text`` with offsets, whitespace trimmed, in order.
+
+    Time is linear in the length of ``text``.
+    """
     sentences: list[Sentence] = []
     for p_start, p_end in _paragraphs(text):
-        cursor = p_start
-        for piece in _segmenter().segment(text[p_start:p_end]):
-            piece = piece.strip()
-            if not piece:
-                continue
-            start = text.find(piece, cursor, p_end)
-            if start < 0:  # pysbd altered the text: fall back to the remaining paragraph
-                start = cursor + len(text[cursor:p_end]) - len(text[cursor:p_end].lstrip())
-                piece = text[start:p_end].strip()
-            sentences.append(Sentence(piece, start, start + len(piece)))
-            cursor = start + len(piece)
-            if cursor >= p_end:
-                break
+        for s_start, s_end in _long_spans(text, p_start, p_end):
+            sentences.append(Sentence(text[s_start:s_end], s_start, s_end))
     return sentences

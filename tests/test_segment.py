@@ -1,7 +1,9 @@
 import random
+import time
 
 import pytest
 
+from detector import segment
 from detector.segment import split_sentences
 
 TEXTS = [
@@ -51,3 +53,63 @@ def test_random_texts_keep_offsets():
 def test_empty_text_has_no_sentences():
     assert split_sentences("") == []
     assert split_sentences(" \n\n \t") == []
+
+
+def _prose(n_chars: int, seed: int = 0) -> str:
+    """Return one line of ``n_chars`` or more of sentences, abbreviations and quotations."""
+    rng = random.Random(seed)
+    sentences = [
+        "The council met on Monday at 3 p.m. in the U.S. capital.",
+        "Dr. Smith said the plan would cost $3.5 million.",
+        'He said: "We will help them." Then he left.',
+        '"They are our people right now. They do the same thing. We help them," she said.',
+        "“It is done,” the mayor said.",
+        "Why did it take so long?",
+        "Prices rose 4.5% in 2021, e.g. for bread and milk!",
+        "A spokesperson for the residents' association welcomed the vote.",
+    ]
+    parts, size = [], 0
+    while size < n_chars:
+        parts.append(rng.choice(sentences))
+        size += len(parts[-1]) + 1
+    return " ".join(parts)
+
+
+def _check_offsets(text: str, sentences) -> None:
+    assert [s.start for s in sentences] == sorted(s.start for s in sentences)
+    for s, after in zip(sentences, [*sentences[1:], None], strict=True):
+        assert text[s.start : s.end] == s.text and s.text == s.text.strip()
+        gap = text[s.end : after.start if after else len(text)]
+        assert not gap.strip()  # nothing but whitespace is left out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        _prose(200_000),
+        " ".join(random.Random(1).choice(["alpha", "beta", "gamma"]) for _ in range(35_000)),
+    ],
+    ids=["prose", "no-punctuation"],
+)
+def test_a_200k_character_line_segments_in_seconds(line):
+    assert len(line) >= 200_000 and "\n" not in line
+    started = time.perf_counter()
+    sentences = split_sentences(line)
+    assert time.perf_counter() - started < 10  # pysbd alone took 50 s on such a line
+    _check_offsets(line, sentences)
+    assert max(s.end - s.start for s in sentences) <= segment.WINDOW
+
+
+def test_windows_split_like_one_pass(monkeypatch):
+    text = _prose(20_000, seed=2)
+    monkeypatch.setattr(segment, "WINDOW", len(text))
+    whole = split_sentences(text)
+    monkeypatch.setattr(segment, "WINDOW", 400)
+    assert split_sentences(text) == whole
+
+
+def test_closing_quote_stays_with_its_sentence():
+    # A paragraph (or window) that starts inside a quotation: pysbd split off the quote.
+    text = 'We will help them." Then he left. It ended.” And so on.'
+    got = [s.text for s in split_sentences(text)]
+    assert got == ['We will help them."', "Then he left.", "It ended.”", "And so on."]
