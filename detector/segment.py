@@ -12,6 +12,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 # pysbd's time grows faster than its input (a 200,000-character line took 50 s), so it sees
 # at most this many characters at once; see _long_spans.
 WINDOW = 4000
+_WHITESPACE = re.compile(r"\s+")
 # Closing quotes or brackets then whitespace: they end the sentence before them.
 _CLOSERS = re.compile(r"[\"”\u2019»)\]]+(?:\s+|$)")
 
@@ -135,13 +136,40 @@ def _long_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+# A quotation: pysbd keeps it in one sentence however many sentences it holds. The single
+# quotes are pysbd's own patterns, which tell an opening quote from an apostrophe.
+_QUOTES = re.compile(
+    r"\"[^\"]+\"|“[^“”]+”|„[^„“”]+[“”]|«[^«»]+»"
+    r"|(?<!\S)(?:'(?:[^']|'[a-zA-Z])+'|\u2018(?:[^\u2019]|\u2019[a-zA-Z])+\u2019)"
+)
+
+
+def _split_quotes(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Return the span ``text[start:end]`` split at the sentence ends inside its quotations,
+    as a reader splits ``"They are here. They stay," he said.`` into two sentences."""
+    cuts = []
+    for quote in _QUOTES.finditer(text, start, end):
+        inner = _pysbd_spans(text, quote.start() + 1, quote.end() - 1)
+        cuts.extend(e for _, e in inner[:-1])
+    if not cuts:
+        return [(start, end)]
+    spans, pos = [], start
+    for cut in sorted(cuts):
+        spans.append((pos, cut))
+        after = _WHITESPACE.match(text, cut, end)
+        pos = after.end() if after else cut
+    spans.append((pos, end))
+    return [(s, e) for s, e in spans if s < e]
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Return the sentences of ``text`` with offsets, whitespace trimmed, in order.
 
-    Time is linear in the length of ``text``.
+    Time is linear in the length of ``text``; sentences inside quotations are split too.
     """
     sentences: list[Sentence] = []
     for p_start, p_end in _paragraphs(text):
         for s_start, s_end in _long_spans(text, p_start, p_end):
-            sentences.append(Sentence(text[s_start:s_end], s_start, s_end))
+            for start, end in _split_quotes(text, s_start, s_end):
+                sentences.append(Sentence(text[start:end], start, end))
     return sentences

@@ -113,3 +113,44 @@ def test_closing_quote_stays_with_its_sentence():
     text = 'We will help them." Then he left. It ended.” And so on.'
     got = [s.text for s in split_sentences(text)]
     assert got == ['We will help them."', "Then he left.", "It ended.”", "And so on."]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'He said: "They are our people right now. They do the same thing. We help them." '
+            "Then he left.",
+            [
+                'He said: "They are our people right now.',
+                "They do the same thing.",
+                'We help them."',
+                "Then he left.",
+            ],
+        ),
+        (
+            "“They are our people right now. They do the same thing,” the mayor said. No more.",
+            [
+                "“They are our people right now.",
+                "They do the same thing,” the mayor said.",
+                "No more.",
+            ],
+        ),
+        ("“Why? Because I said so.” She smiled.", ["“Why?", "Because I said so.”", "She smiled."]),
+        (
+            "The sign read \u2018Stop. Go back.\u2019 and we did.",
+            ["The sign read \u2018Stop.", "Go back.\u2019 and we did."],
+        ),
+        # One sentence in quotes, or abbreviations inside them, stay one sentence.
+        ('He said "hi there." Then he left!', ['He said "hi there."', "Then he left!"]),
+        (
+            "They met “Dr. Smith of the U.S. Army” today.",
+            ["They met “Dr. Smith of the U.S. Army” today."],
+        ),
+        ("It's the boys' toys. Don't touch.", ["It's the boys' toys.", "Don't touch."]),
+    ],
+)
+def test_sentences_inside_quotations_are_split(text, expected):
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == expected
+    _check_offsets(text, sentences)
