@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+# Bytes looked at to tell UTF-16 and binary files from UTF-8 text.
+SNIFF_BYTES = 8192
 _HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|body|p|div|article|head)\b", re.IGNORECASE)
 
 
@@ -29,15 +31,36 @@ def read_bytes(path: str) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
 
 
+def utf16_codec(head: bytes) -> str | None:
+    """Return the codec of UTF-16 text that starts with ``head``, or None if it is not UTF-16.
+
+    A byte-order mark says so; without one, text that is mostly ASCII has a NUL byte in every
+    other position (odd ones little-endian, even ones big-endian), which UTF-8 text never has.
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # reads the mark and drops it
+    pairs = len(head) // 2
+    if not pairs:
+        return None
+    even, odd = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if odd >= pairs / 2 and even <= pairs / 20:
+        return "utf-16-le"
+    if even >= pairs / 2 and odd <= pairs / 20:
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes, name: str) -> str:
-    """Return ``data`` as text; reject binary and non-UTF-8 input."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(f"{name}: UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
-    if b"\x00" in data[:8192]:
+    """Return ``data`` as text: UTF-8, or UTF-16 with or without a byte-order mark; reject
+    binary and other encodings."""
+    codec = utf16_codec(data[:SNIFF_BYTES])
+    if codec is None and b"\x00" in data[:SNIFF_BYTES]:
         raise InputError(f"{name}: looks like a binary file, expected UTF-8 text or HTML")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(codec or "utf-8-sig")
     except UnicodeDecodeError as exc:
+        if codec:
+            raise InputError(f"{name}: not valid UTF-16 (byte {exc.start})") from exc
         raise InputError(
             f"{name}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8, "
             "e.g. from Latin-1: iconv -f LATIN1 -t UTF-8"

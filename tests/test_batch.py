@@ -183,6 +183,41 @@ def test_each_input_format(model, tmp_path, capsys, reference, name):
         assert rows[1]["garble_id"] == f"{src}:2"
 
 
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("in.txt", "utf-16"),
+        ("in.txt", "utf-16-le"),
+        ("in.jsonl", "utf-16-be"),
+        ("in.csv.gz", "utf-16"),
+    ],
+)
+def test_utf16_input_is_decoded(model, tmp_path, capsys, reference, name, encoding):
+    plain = write_input(tmp_path / name.replace("in.", "plain.").removesuffix(".gz"), records())
+    src = write_bytes(tmp_path / name, plain.read_text("utf-8").encode(encoding))
+    code, _, err = batch(capsys, src, "-o", tmp_path / "out.jsonl", "--model", model)
+    assert code == 0, err
+    rows = read_output(tmp_path / "out.jsonl")
+    assert [r["text"] for r in rows] == [r["text"] for r in records()]
+    assert [r["garble_score"] for r in rows] == [reference[r["text"]] for r in rows]
+    assert all(r["garble_error"] is None for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x7fELF\x02\x01\x00\x00binary\nmore\n", "looks like a binary file"),
+        ("Rain fell.\n".encode("utf-16") + b"\x00", "cannot read"),  # half a character at the end
+    ],
+)
+def test_binary_or_broken_utf16_text_is_refused_whole(model, tmp_path, capsys, content, message):
+    src = tmp_path / "in.txt"
+    src.write_bytes(content)
+    code, out, err = batch(capsys, src, "-o", tmp_path / "out.jsonl", "--model", model)
+    assert_one_line_error(code, out, err, message)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_folder_and_glob_inputs(model, tmp_path, capsys):
     corpus = tmp_path / "corpus"
     (corpus / "sub").mkdir(parents=True)

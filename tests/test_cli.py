@@ -85,7 +85,7 @@ def test_html_main_text_is_extracted(tiny_model, capsys):
         (b"  \n\t \n", "input is empty"),
         (b"\x7fELF\x02\x01\x00\x00binary", "binary"),
         (b"caf\xe9 au lait", "not valid UTF-8 (byte 3); convert it to UTF-8"),
-        ("Rain fell.".encode("utf-16"), "UTF-16"),
+        ("Rain fell.".encode("utf-16") + b"\x00", "not valid UTF-16"),
     ],
 )
 def test_bad_input_is_one_line_error(tmp_path, capsys, content, message):
@@ -95,6 +95,17 @@ def test_bad_input_is_one_line_error(tmp_path, capsys, content, message):
     code, out, err = run(capsys, path)
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("garble: error:") and message in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_input_is_decoded(tiny_model, tmp_path, capsys, encoding):
+    text = "The café opened today. It sells “good” coffee.\n"
+    path = tmp_path / "input.txt"
+    path.write_bytes(text.encode(encoding))
+    code, out, err = run(capsys, path, "--model", tiny_model, "--format", "jsonl")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["text"] for r in rows] == ["The café opened today.", "It sells “good” coffee."]
 
 
 def test_directory_is_an_error(tmp_path, capsys):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from detector.batch.compression import decompression_errors, open_decompressed, split_codec
-from detector.textio import InputError
+from detector.textio import SNIFF_BYTES, InputError, utf16_codec
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -103,7 +103,7 @@ def expand_inputs(patterns: Iterable[str]) -> list[Path]:
     return list(dict.fromkeys(f for pattern in patterns for f in _expand(pattern)))
 
 
-def _json_row(row_id: str, line: bytes) -> Row:
+def _json_row(row_id: str, line: bytes | str) -> Row:
     try:
         value = json.loads(line)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
@@ -113,38 +113,60 @@ def _json_row(row_id: str, line: bytes) -> Row:
     return Row(row_id, value)
 
 
-def _read_jsonl(path: Path, text_field: str) -> Iterator[Row]:
+def _sniff(stream: io.BufferedIOBase, path: Path) -> str | None:
+    """Return the UTF-16 codec of ``stream`` (peeked at, not consumed), or None for UTF-8.
+
+    A file with NUL bytes that is not UTF-16 is binary: refused whole, so that no row of NUL
+    garbage is ever scored.
+    """
+    head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    codec = utf16_codec(head)
+    if codec is None and b"\x00" in head:
+        raise InputError(f"{path}: looks like a binary file, expected UTF-8 or UTF-16 text")
+    return codec
+
+
+def _lines(path: Path) -> Iterator[bytes | str]:
+    """Yield the lines of ``path``: bytes of UTF-8 text, or str decoded from UTF-16."""
     with open_decompressed(path) as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                yield _json_row(f"{path}:{n}", line)
+        codec = _sniff(f, path)
+        yield from io.TextIOWrapper(f, encoding=codec, newline="") if codec else f
+
+
+def _read_jsonl(path: Path, text_field: str) -> Iterator[Row]:
+    for n, line in enumerate(_lines(path), 1):
+        if line.strip():
+            yield _json_row(f"{path}:{n}", line)
 
 
 def _read_text(path: Path, text_field: str) -> Iterator[Row]:
-    with open_decompressed(path) as f:
-        for n, line in enumerate(f, 1):
+    for n, line in enumerate(_lines(path), 1):
+        if isinstance(line, bytes):
             try:
-                text = line.decode("utf-8-sig" if n == 1 else "utf-8").rstrip("\r\n")
+                line = line.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 yield Row(f"{path}:{n}", {}, f"not valid UTF-8 (byte {exc.start})")
                 continue
-            if text.strip():
-                yield Row(f"{path}:{n}", {text_field: text})
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield Row(f"{path}:{n}", {text_field: text})
 
 
 def _read_delimited(path: Path, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
-    with io.TextIOWrapper(open_decompressed(path), encoding="utf-8-sig", newline="") as f:
-        records = (values for values in csv.reader(f, delimiter=delimiter) if values)
-        header = next(records, None)
-        for n, values in enumerate(records, 1):
-            fields = dict(zip(header, values, strict=False))
-            if len(values) != len(header):
-                yield Row(
-                    f"{path}:{n}", fields, f"{len(values)} fields, the header has {len(header)}"
-                )
-            else:
-                yield Row(f"{path}:{n}", fields)
+    with open_decompressed(path) as raw:
+        encoding = _sniff(raw, path) or "utf-8-sig"
+        with io.TextIOWrapper(raw, encoding=encoding, newline="") as f:
+            records = (values for values in csv.reader(f, delimiter=delimiter) if values)
+            header = next(records, None)
+            for n, values in enumerate(records, 1):
+                fields = dict(zip(header, values, strict=False))
+                if len(values) != len(header):
+                    yield Row(
+                        f"{path}:{n}", fields, f"{len(values)} fields, the header has {len(header)}"
+                    )
+                else:
+                    yield Row(f"{path}:{n}", fields)
 
 
 def _read_csv(path: Path, text_field: str) -> Iterator[Row]:
