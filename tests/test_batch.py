@@ -301,6 +301,7 @@ def test_keep_clean_and_drop_split_the_scored_rows(model, tmp_path, capsys, refe
 def test_unscorable_rows_become_error_rows(model, tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     lines = ['{"text": "Fine."}', '{"text": ""}', '{"text": null}', '{"body": "x"}', "[1]", "{bad"]
+    lines.append('{"text": 7}')
     src.write_text("\n".join(lines) + "\n\n")
     code, _, err = batch(capsys, src, "-o", tmp_path / "out.jsonl", "--model", model)
     assert code == 0, err
@@ -308,11 +309,12 @@ def test_unscorable_rows_become_error_rows(model, tmp_path, capsys):
     assert errors[:5] == [
         None,
         "empty text",
-        "no text field 'text'",
+        "text field 'text' is null, not a string",
         "no text field 'text'",
         "not a JSON object but list",
     ]
-    assert len(errors) == 6 and errors[5].startswith("invalid JSON")
+    assert len(errors) == 7 and errors[5].startswith("invalid JSON")
+    assert errors[6] == "text field 'text' is int, not a string"
 
 
 def test_ragged_csv_row_is_an_error_row(model, tmp_path, capsys):

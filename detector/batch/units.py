@@ -111,9 +111,11 @@ def _pieces(row: Row, opts: ScoreOptions) -> list[Sentence] | str:
     field = opts.text_field
     if opts.id_field and opts.id_field not in row.fields:
         return f"no id field '{opts.id_field}'"
-    if field not in row.fields or row.fields[field] is None:
+    if field not in row.fields:
         return f"no text field '{field}'"
     text = row.fields[field]
+    if text is None:
+        return f"text field '{field}' is null, not a string"
     if not isinstance(text, str):
         return f"text field '{field}' is {type(text).__name__}, not a string"
     if not text.strip():
