@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Bytes looked at to tell UTF-16 and binary files from UTF-8 text.
 SNIFF_BYTES = 8192
-_HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|body|p|div|article|head)\b", re.IGNORECASE)
+_HTML_HINT = re.compile(
+    r"<\s*(!doctype\s+html|html|body|p|div|article|head|nav|header|footer|main|section)\b",
+    re.IGNORECASE,
+)
+
+# Page parts that are never the main text (a header inside the article holds its title).
+_BOILERPLATE = (
+    "//nav | //footer | //aside | //menu | //header[not(ancestor::article or ancestor::main)]"
+    " | //*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='complementary']"
+)
+_PROSE_TEXT = (
+    "//text()[not(ancestor::a or ancestor::head or ancestor::script or ancestor::style"
+    " or ancestor::noscript or ancestor::template)]"
+)
 
 
 class InputError(ValueError):
@@ -75,13 +91,45 @@ def is_html(text: str) -> bool:
     return bool(_HTML_HINT.search(text[:4096]))
 
 
-def extract_main_text(html: str, name: str) -> str:
-    """Return the main text of an HTML page (boilerplate removed) via trafilatura."""
-    import trafilatura
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Keep a library's warnings off stderr while it runs (the CLI reports in one line)."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
+
+def _has_text_outside_links(tree) -> bool:
+    """Return True if the page has any visible text that is not the label of a link."""
+    return any(piece.strip() for piece in tree.xpath(_PROSE_TEXT))
+
+
+def extract_main_text(html: str, name: str) -> str:
+    """Return the main text of an HTML page (boilerplate removed) via trafilatura.
+
+    Navigation, header, footer and sidebars are dropped first: where nothing else is left,
+    trafilatura's fallbacks would return the menu ("Home About") as the main text.
+    """
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    no_main_text = InputError(f"{name}: no main text found in the HTML")
+    with _quiet("trafilatura"):
+        tree = load_html(html)
+        if tree is None:
+            raise no_main_text
+        for element in tree.xpath(_BOILERPLATE):
+            if element.getparent() is not None:
+                element.drop_tree()
+        if not _has_text_outside_links(tree):
+            raise no_main_text
+        text = trafilatura.extract(tree, include_comments=False, include_tables=False) or ""
     if not text.strip():
-        raise InputError(f"{name}: no main text found in the HTML")
+        raise no_main_text
     # trafilatura puts one block (heading, paragraph) per line: keep blocks apart as paragraphs.
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 

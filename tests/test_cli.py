@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -106,6 +107,29 @@ def test_utf16_input_is_decoded(tiny_model, tmp_path, capsys, encoding):
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["text"] for r in rows] == ["The café opened today.", "It sells “good” coffee."]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav>"
+        "<footer>Copyright 2026 Example News</footer></body></html>",
+        "<nav><a href='/'>Home</a> <a href='/about'>About</a></nav><footer>(c) 2026</footer>",
+        "<html><body><div class='menu'><ul><li><a href='/'>Home</a></li>"
+        "<li><a href='/about'>About</a></li></ul></div></body></html>",
+        "<html><head><title>Empty</title></head><body></body></html>",
+        "<html><body><script>var x = 'Hello there';</script></body></html>",
+    ],
+    ids=["nav-and-footer", "no-html-tag", "menu-of-links", "empty-body", "script-only"],
+)
+def test_html_without_main_text_is_one_line_error(tmp_path, capsys, caplog, page):
+    path = tmp_path / "page.html"
+    path.write_text(page)
+    caplog.set_level(logging.DEBUG, logger="trafilatura")
+    code, out, err = run(capsys, path)
+    assert code == 1 and out == ""
+    assert err == f"garble: error: {path}: no main text found in the HTML\n"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 def test_directory_is_an_error(tmp_path, capsys):
