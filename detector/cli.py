@@ -9,6 +9,7 @@ import sys
 
 from detector.backends import add_backend_option
 from detector.batch.cli import add_parser as add_batch_parser
+from detector.batch.cli import one_line_error
 from detector.batch.cli import run as _batch
 from detector.registry import add_model_option
 from detector.textio import InputError, load_text
@@ -19,9 +20,13 @@ FORMATS = ("table", "json", "jsonl")
 
 
 def _threshold(value: str) -> float:
-    t = float(value)
-    if not 0.0 <= t <= 1.0:
-        raise argparse.ArgumentTypeError("threshold must be in [0, 1]")
+    """Return ``--threshold`` as a float in [0, 1]; argparse reports anything else."""
+    try:
+        t = float(value)
+    except ValueError:
+        t = float("nan")
+    if not 0.0 <= t <= 1.0:  # also NaN
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number in [0, 1]")
     return t
 
 
@@ -29,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="garble", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="score each sentence of one article")
+    score.error = one_line_error
     score.add_argument("path", help="text or HTML file, or - for stdin")
     score.add_argument("--format", choices=FORMATS, default="table")
     score.add_argument("--threshold", type=_threshold, help="override the model's threshold")

@@ -377,6 +377,7 @@ def test_bad_input_is_one_line_error(model, tmp_path, capsys, monkeypatch, setup
         (["in.jsonl"], "the following arguments are required: -o/--output"),
         (["in.jsonl", "-o", "o.jsonl", "--chunk-size", "0"], "must be a positive integer"),
         (["in.jsonl", "-o", "o.jsonl", "--unit", "page"], "invalid choice: 'page'"),
+        (["in.jsonl", "-o", "o.jsonl", "--threshold", "abc"], "--threshold: 'abc' is not a number"),
         (["in.jsonl", "-o", "o.jsonl", "--resume", "--overwrite"], "not allowed with"),
     ],
 )

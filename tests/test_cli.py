@@ -58,6 +58,15 @@ def test_threshold_override(tiny_model, capsys):
     assert all(s["garbled"] for s in payload["sentences"])
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "-0.1", "nan"])
+def test_bad_threshold_is_one_line_error(capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["score", str(ARTICLE), "--threshold", value])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1 and out == ""
+    assert err == f"garble: error: argument --threshold: '{value}' is not a number in [0, 1]\n"
+
+
 def test_stdin(tiny_model, capsys, monkeypatch):
     text = "The council met today. It approved the budget and the budget."
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))

@@ -29,8 +29,8 @@ def _positive_int(value: str) -> int:
     return n
 
 
-def _one_line_error(message: str) -> NoReturn:
-    """Report a bad argument like any other batch error: one line, exit status 1."""
+def one_line_error(message: str) -> NoReturn:
+    """Report a bad argument like any other error: one line, exit status 1."""
     print(f"garble: error: {message}", file=sys.stderr)
     raise SystemExit(1)
 
@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     """Add ``batch`` to the ``garble`` subcommands; ``threshold`` parses --threshold."""
     p = sub.add_parser("batch", help="score a corpus of JSONL, CSV/TSV, Parquet or text files")
     p.description = DESCRIPTION
-    p.error = _one_line_error
+    p.error = one_line_error
     p.add_argument(
         "inputs",
         nargs="+",
