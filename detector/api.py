@@ -104,6 +104,7 @@ class GarbleDetector:
         self.meta = meta
         self.batch_size = batch_size
         self.truncated = 0  # sentences scored on their first max_length tokens only, so far
+        self.scored = 0  # sentences scored, so far
 
     @classmethod
     def from_pretrained(
@@ -183,13 +184,18 @@ class GarbleDetector:
         return out
 
     def _note_truncated(self, n: int, of: int) -> None:
-        """Count sentences cut to ``max_length`` tokens; warn the first time it happens."""
+        """Count sentences cut to ``max_length`` tokens; warn the first time it happens.
+
+        The warning counts every sentence scored so far (``score_stream`` scores chunk by
+        chunk); ``truncated`` and ``scored`` keep counting after it.
+        """
+        self.scored += of
         if n and not self.truncated:
             logger.warning(
-                "%d of %d sentences are longer than %d tokens; only their first %d tokens were "
-                "scored (warned once per model load)",
+                "%d of the %d sentences scored so far are longer than %d tokens; only their "
+                "first %d tokens were scored (warned once per model load)",
                 n,
-                of,
+                self.scored,
                 self.meta.max_length,
                 self.meta.max_length,
             )

@@ -299,8 +299,10 @@ def test_truncated_sentences_are_counted_and_warned_once(tiny_model, caplog):
         detector.score(["Short.", long])
         detector.score([long, long, "Short."])
     assert detector.truncated == 3
+    n = detector.meta.max_length
     warnings = [r.getMessage() for r in caplog.records if r.name == "detector.api"]
     assert warnings == [
-        f"1 of 2 sentences are longer than {detector.meta.max_length} tokens; only their first "
-        f"{detector.meta.max_length} tokens were scored (warned once per model load)"
+        f"1 of the 2 sentences scored so far are longer than {n} tokens; only their first "
+        f"{n} tokens were scored (warned once per model load)"
     ]
+    assert detector.scored == 5

@@ -317,6 +317,23 @@ def test_unscorable_rows_become_error_rows(model, tmp_path, capsys):
     assert errors[6] == "text field 'text' is int, not a string"
 
 
+def test_truncation_warnings_count_the_whole_run(model, tmp_path, capsys, caplog):
+    long = " ".join(["word"] * 200)  # longer than the tiny model's 64 tokens
+    texts = ["Short.", "Short too.", long, "Short again.", long, long]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": t} for t in texts])
+    argv = [src, "-o", tmp_path / "out.jsonl", "--model", model, "--chunk-size", "2"]
+    with caplog.at_level("WARNING"):
+        code, _, err = batch(capsys, *argv)
+    assert code == 0, err
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith("1 of the 4 sentences scored so far are longer than 64 tokens")
+    assert warnings[1] == (
+        "3 of the 6 sentences scored in this run were longer than 64 tokens; "
+        "only their first 64 tokens were scored"
+    )
+
+
 def test_ragged_csv_row_is_an_error_row(model, tmp_path, capsys):
     src = tmp_path / "in.csv"
     src.write_text("id,text\n1,Fine.\n2,Too,many\n")

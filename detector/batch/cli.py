@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ from detector.backends import add_backend_option
 from detector.batch.run import DEFAULT_CHUNK_SIZE, Engine
 from detector.batch.units import DEFAULT_PREFIX, UNITS
 from detector.registry import add_model_option, model_folder
+
+logger = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
 
@@ -121,10 +124,31 @@ def run(args: argparse.Namespace) -> str:
         progress=sys.stderr.isatty() if args.progress is None else args.progress,
     )
     try:
-        return run_batch(job, load, _engine(args)).line()
+        summary = run_batch(job, load, _engine(args)).line()
     finally:
         for detector in loaded:
             detector.close()
+    _report_truncated(loaded)
+    return summary
+
+
+def _report_truncated(detectors: list) -> None:
+    """Warn how many sentences of the whole run were cut to the model's ``max_length`` tokens.
+
+    The model warns the first time, when it has seen only the first chunk; this is the total
+    (of the sentences this process scored: Ray's model actors warn for themselves).
+    """
+    truncated = sum(d.truncated for d in detectors)
+    if truncated:
+        max_length = detectors[0].meta.max_length
+        logger.warning(
+            "%d of the %d sentences scored in this run were longer than %d tokens; "
+            "only their first %d tokens were scored",
+            truncated,
+            sum(d.scored for d in detectors),
+            max_length,
+            max_length,
+        )
 
 
 def _engine(args: argparse.Namespace) -> Engine | None:
