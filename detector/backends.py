@@ -30,6 +30,7 @@ BACKENDS = ("torch", "onnx")
 DEFAULT_BACKEND = "auto"  # of the API and the CLI alike, so one folder gives one threshold
 ONNX_DIR = "onnx"
 ONNX_MODEL = "model.int8.onnx"
+ONNX_FP32 = "model.fp32.onnx"  # the export of a folder stored over a base encoder
 ONNX_SETTINGS = "export.json"
 META_FILE = "meta.json"
 
@@ -119,7 +120,7 @@ class OnnxBackend:
 
     @classmethod
     def load(cls, folder: str | Path, threads: int | None = None) -> OnnxBackend:
-        """Return the backend of a folder's int8 export; a missing or stale export is an error.
+        """Return the backend of a folder's ONNX export; a missing or stale export is an error.
 
         A folder stored over a base encoder (``base.json``) keeps its export in the cache, built
         there on first use.
@@ -152,21 +153,23 @@ def export_paths(folder: Path) -> tuple[Path, Path]:
     Both live in ``folder/onnx``, except for a folder stored over a base encoder: its export is
     derived from the base, so it is built into the cache (one entry per training run), and its
     settings are the folder's own ``onnx/export.json`` where training wrote one (with the dev
-    calibration of the export), else the cache's.
+    calibration of the export), else the cache's. That export is fp32: int8 dynamic
+    quantisation cost the accurate model 0.02-0.06 of its dev ROC-AUC (docs/EXPERIMENTS.md
+    section 30), while fp32 gives the PyTorch margins and so meta.json's calibration.
     """
     own = folder / ONNX_DIR
     if not (folder / BASE_FILE).is_file():
         return own / ONNX_MODEL, own / ONNX_SETTINGS
     cached = cache_root() / "onnx" / f"{folder.name}-{meta_digest(folder)[:16]}"
     settings = own / ONNX_SETTINGS if (own / ONNX_SETTINGS).is_file() else cached / ONNX_SETTINGS
-    return cached / ONNX_MODEL, settings
+    return cached / ONNX_FP32, settings
 
 
 def build_export(folder: Path, target: Path) -> None:
-    """Build the int8 export of ``folder`` into ``target`` (written whole, then moved there)."""
+    """Build the ONNX export of ``folder`` into ``target`` (written whole, then moved there)."""
     from detector.onnx_export import export_onnx  # needs torch and onnx
 
-    logger.warning("building the int8 ONNX export of %s once, into %s ...", folder, target)
+    logger.warning("building the ONNX export of %s once, into %s ...", folder, target)
     start = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))

@@ -27,12 +27,14 @@ import torch
 
 from detector.backends import (
     ONNX_DIR,
+    ONNX_FP32,
     ONNX_MODEL,
     ONNX_SETTINGS,
     OnnxBackend,
     TorchBackend,
     meta_digest,
 )
+from detector.base_weights import BASE_FILE
 from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
 from detector.versions import package_versions
@@ -155,24 +157,25 @@ def max_margin_difference(model, encoder: BatchEncoder, path: str | Path) -> flo
 
 
 def export_onnx(folder: str | Path, out: str | Path | None = None) -> Path:
-    """Write the int8 export of ``folder`` and its ``export.json`` into ``out`` (default
-    ``folder/onnx``); return the ONNX file's path."""
+    """Write the export of ``folder`` (int8; fp32 for a folder stored over a base encoder) and
+    its ``export.json`` into ``out`` (default ``folder/onnx``); return the ONNX file's path."""
     folder = Path(folder)
     meta = ModelMeta.load(folder)
     model = load_classifier(folder)
     encoder = BatchEncoder.from_folder(folder, meta.max_length)
     out = Path(out) if out is not None else folder / ONNX_DIR
     out.mkdir(parents=True, exist_ok=True)
-    path = out / ONNX_MODEL
-    fusion = write_onnx(model, encoder, path)
+    quantize = not (folder / BASE_FILE).is_file()  # see detector.backends.export_paths
+    path = out / (ONNX_MODEL if quantize else ONNX_FP32)
+    fusion = write_onnx(model, encoder, path, quantize)
     difference = max_margin_difference(model, encoder, path)
     settings = {
-        "file": ONNX_MODEL,
+        "file": path.name,
         "model": {"name": meta.name, "version": meta.version},
         "meta_sha256": meta_digest(folder),
         "opset": _opset(path),
         "fusion": fusion,
-        "quantization": QUANTIZATION,
+        "quantization": QUANTIZATION if quantize else None,
         "check": {"sentences": len(CHECK_SENTENCES), "max_abs_margin_diff": round(difference, 4)},
         "versions": package_versions(_PACKAGES),
     }

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 MODELS = {"fast": "garble-minilm", "lite": "garble-minilm-lite", "accurate": "garble-mpnet"}
-DEFAULT_MODEL = "fast"  # becomes "accurate" when garble-mpnet ships
+DEFAULT_MODEL = "accurate"
 MODEL_ENV = "GARBLE_MODEL"  # a name or a folder that replaces DEFAULT_MODEL
 META_FILE = "meta.json"
 MODEL_HELP = f"a shipped model by name ({', '.join(MODELS)}) or a model folder"

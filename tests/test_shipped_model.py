@@ -1,4 +1,6 @@
-"""Integration tests with the shipped `fast` model on sentences written for these tests."""
+"""Integration tests with the shipped models on sentences written for these tests: `fast` on
+both backends, `accurate` (the default) on its default backend, the int8 export that is built
+into the cache on first use."""
 
 import json
 from pathlib import Path
@@ -29,9 +31,10 @@ CLEAN = [
 ]
 
 
-@pytest.fixture(scope="module", params=["torch", "onnx"])
+@pytest.fixture(scope="module", params=[("fast", "torch"), ("fast", "onnx"), ("accurate", "auto")])
 def detector(request):
-    return GarbleDetector.from_pretrained("fast", backend=request.param)
+    name, backend = request.param
+    return GarbleDetector.from_pretrained(name, backend=backend)
 
 
 def test_shipped_folder_is_complete_and_small():

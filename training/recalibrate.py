@@ -44,20 +44,21 @@ def recalibrate(folder: str | Path, config: Config, data_dir: str) -> Path:
 def write_export(folder: str | Path, calibrate_on: str | None = None) -> Path:
     """Write a folder's int8 ONNX export and return its path.
 
-    A folder stored over a base encoder gets its export in the cache (as on first use). With
-    ``calibrate_on`` (a prepared dataset) the export also gets its own Platt calibration and
-    threshold, fitted on that dev split by the model's own rule (int8 weights shift the
-    margins a little), written into the folder's ``onnx/export.json``.
+    A folder stored over a base encoder gets its fp32 export in the cache (as on first use),
+    which gives the model's own margins. Otherwise, with ``calibrate_on`` (a prepared dataset)
+    the int8 export also gets its own Platt calibration and threshold, fitted on that dev split
+    by the model's own rule (int8 weights shift the margins a little), written into the
+    folder's ``onnx/export.json``.
     """
     folder = Path(folder)
     dev = load_prepared(calibrate_on)["dev"] if calibrate_on else None  # missing data fails first
     path, _ = export_paths(folder)
-    if (folder / BASE_FILE).is_file():
+    if (folder / BASE_FILE).is_file():  # an fp32 export: the model's own margins, no refit
         (folder / ONNX_DIR / ONNX_SETTINGS).unlink(missing_ok=True)  # from an earlier export
         shutil.rmtree(path.parent, ignore_errors=True)
         build_export(folder, path.parent)
-    else:
-        export_onnx(folder)
+        return path
+    export_onnx(folder)
     if dev is None:
         return path
     detector = GarbleDetector.from_pretrained(folder, backend="onnx")
