@@ -68,7 +68,7 @@ def test_default_is_the_environment_then_default_model(shipped, monkeypatch):
 
 
 def test_shipped_names_resolve_here():
-    for name in ("fast", "lite"):
+    for name in ("accurate", "fast", "lite"):
         assert (model_folder(name) / "meta.json").is_file()
 
 
@@ -128,7 +128,7 @@ import json, sysconfig
 import garble_models  # installed, so not the fallback for a checkout never installed
 from detector import GarbleDetector
 from detector.registry import model_folder
-folders = {name: str(model_folder(name)) for name in ("fast", "lite")}
+folders = {name: str(model_folder(name)) for name in ("accurate", "fast", "lite")}
 score = GarbleDetector.from_pretrained("fast", backend="onnx").score(["A short sentence."])
 print(json.dumps({"folders": folders, "package": list(garble_models.__path__),
                   "purelib": sysconfig.get_paths()["purelib"], "scores": len(score)}))
@@ -166,4 +166,6 @@ def test_names_resolve_after_pip_install(editable, tmp_path):
     for name, folder in result["folders"].items():
         assert folder == str(home / MODELS[name]), result
         assert (home / MODELS[name] / "meta.json").is_file()
+    assert (home / MODELS["accurate"] / "base.json").is_file()  # with its weights over the base
+    assert (home / MODELS["accurate"] / "model.safetensors").stat().st_size > 10 * 2**20
     assert result["scores"] == 1
