@@ -93,6 +93,24 @@ def _backend_meta(meta: ModelMeta, backend: Backend) -> ModelMeta:
     return replace(meta, calibration=Calibration(**own["calibration"]), threshold=own["threshold"])
 
 
+MAX_BATCH_TOKENS = 4096  # padded tokens per batch: bounds the activations of long sentences
+
+
+def token_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Return batches of positions into ``lengths`` (sorted ascending): at most ``batch_size``
+    rows, and at most MAX_BATCH_TOKENS padded tokens unless a row alone is longer."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for k, n in enumerate(lengths):
+        if current and (len(current) == batch_size or (len(current) + 1) * n > MAX_BATCH_TOKENS):
+            batches.append(current)
+            current = []
+        current.append(k)
+    if current:
+        batches.append(current)
+    return batches
+
+
 class GarbleDetector:
     """Scores English sentences for machine-translation or article-spinner garbling."""
 
@@ -173,7 +191,8 @@ class GarbleDetector:
         encodings = self.encoder.encode(sentences, contexts)
         self._note_truncated(sum(bool(e.overflowing) for e in encodings), len(encodings))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        batches = [order[k : k + self.batch_size] for k in range(0, len(order), self.batch_size)]
+        batches = token_batches([len(encodings[i].ids) for i in order], self.batch_size)
+        batches = [[order[k] for k in batch] for batch in batches]
         padded = (self.encoder.pad([encodings[i] for i in idx]) for idx in batches)
         run_all = getattr(self.backend, "logits_many", None)  # worker processes
         results = run_all(padded) if run_all else map(self.backend.logits, padded)

@@ -8,9 +8,11 @@ import sys
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
 
-from detector.api import GarbleDetector
+from detector.api import MAX_BATCH_TOKENS, GarbleDetector, token_batches
 from detector.backends import ONNX_DIR, ONNX_MODEL, OnnxBackend, TorchBackend, physical_cores
 from detector.cli import main
 from detector.encoding import BatchEncoder
@@ -306,3 +308,13 @@ def test_truncated_sentences_are_counted_and_warned_once(tiny_model, caplog):
         f"{n} tokens were scored (warned once per model load)"
     ]
     assert detector.scored == 5
+
+
+@given(st.lists(st.integers(1, 600), max_size=300).map(sorted), st.integers(1, 80))
+def test_token_batches_cover_every_row_once_within_the_budget(lengths, batch_size):
+    batches = token_batches(lengths, batch_size)
+    assert [k for batch in batches for k in batch] == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= batch_size
+        # sorted rows: the last is the longest, so the batch pads to it
+        assert len(batch) == 1 or len(batch) * lengths[batch[-1]] <= MAX_BATCH_TOKENS
