@@ -20,7 +20,7 @@ from detector.meta import ModelFolderError, ModelMeta
 from detector.onnx_export import CHECK_SENTENCES, export_onnx, write_onnx
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY_BERT
 from training.recalibrate import write_export
 
 ARTICLE = REPO / "examples" / "article.txt"
@@ -106,14 +106,7 @@ def test_fp32_export_of_an_mpnet_matches_torch(onnx_model, tmp_path):
     from transformers import MPNetConfig, MPNetForSequenceClassification
 
     torch.manual_seed(0)
-    config = MPNetConfig(
-        vocab_size=30527,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        initializer_range=0.5,
-    )
+    config = MPNetConfig(vocab_size=30527, initializer_range=0.5, **TINY_BERT)
     model = MPNetForSequenceClassification(config).eval()
     encoder = BatchEncoder.from_folder(onnx_model, max_length=64)
     write_onnx(model, encoder, tmp_path / "mpnet.onnx", quantize=False)

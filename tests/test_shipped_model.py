@@ -1,6 +1,6 @@
 """Integration tests with the shipped models on sentences written for these tests: `fast` on
-both backends, `accurate` (the default) on its default backend, the int8 export that is built
-into the cache on first use."""
+both backends, `accurate` (the default) on its default backend (the fp32 ONNX export built into
+the cache on first use) and on torch (bf16 where the CPU has it)."""
 
 import json
 from pathlib import Path
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from detector import GarbleDetector
+from detector.backends import runs_in_bf16
 from detector.registry import model_folder
 
 FAST = model_folder("fast")
@@ -31,7 +32,10 @@ CLEAN = [
 ]
 
 
-@pytest.fixture(scope="module", params=[("fast", "torch"), ("fast", "onnx"), ("accurate", "auto")])
+@pytest.fixture(
+    scope="module",
+    params=[("fast", "torch"), ("fast", "onnx"), ("accurate", "auto"), ("accurate", "torch")],
+)
 def detector(request):
     name, backend = request.param
     return GarbleDetector.from_pretrained(name, backend=backend)
@@ -77,3 +81,14 @@ def test_example_article_ranks_its_garbled_sentences_first(detector):
     flagged = [s for s in result.sentences if s.garbled]
     assert any("counterfeit consciousness" in s.text for s in flagged)
     assert all(s in garbled for s in flagged)  # no clean sentence is flagged
+
+
+def test_accurate_backends_agree():
+    """The fp32 export gives the PyTorch scores (bf16 where the CPU has it: close to them)."""
+    onnx = GarbleDetector.from_pretrained("accurate", backend="onnx")
+    torch_ = GarbleDetector.from_pretrained("accurate", backend="torch")
+    assert onnx.threshold == torch_.threshold
+    tolerance = 0.05 if runs_in_bf16(model_folder("accurate")) else 1e-3
+    assert onnx.score(GARBLED + CLEAN) == pytest.approx(
+        torch_.score(GARBLED + CLEAN), abs=tolerance
+    )
