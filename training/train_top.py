@@ -66,7 +66,9 @@ def train_top(
     """Train ``model``'s top layers on the prepared (and real) rows; return its meta and split."""
     t, seed, max_length = config.train, config.seed, config.model.max_length
     torch.set_num_threads(t.threads or torch.get_num_threads())
-    split = SplitEncoder(model.eval(), config.model.train_top_layers or 1)
+    if config.model.train_top_layers is None:
+        raise ValueError("train_top needs model.train_top_layers")
+    split = SplitEncoder(model.eval(), config.model.train_top_layers)
     train = _sample(dsd["train"], t.max_train_examples, seed)
     dev = _sample(dsd["dev"], t.max_dev_examples, seed)
     test = _sample(dsd["test"], t.max_test_examples, seed)
