@@ -18,6 +18,8 @@ from detector import base_weights
 from detector.api import GarbleDetector
 from detector.backends import TorchBackend
 from detector.base_weights import BaseEncoder, BaseWeightsError, base_folder, sha256_file
+from detector.encoding import BatchEncoder
+from detector.meta import ModelMeta
 from detector.weights import load_classifier
 from training.encoder import resolve_base
 from training.metrics import length_bin
@@ -173,3 +175,29 @@ def test_balance_lengths_evens_the_garbled_share_in_every_bin():
         rows = [r for r in out if length_bin(r["text"]) == b]
         assert sum(r["label"] for r in rows) / len(rows) == pytest.approx(0.5, abs=0.05)
     assert is_dev_document("doc-7", 0.5) == is_dev_document("doc-7", 0.5)
+
+
+def test_export_transformers_writes_a_plain_folder_of_a_delta(tiny_base, tmp_path):
+    """`garble-train export-transformers`: AutoModelForSequenceClassification loads the result
+    and gives the fp32 scores of the folder stored over its base."""
+    from transformers import AutoModelForSequenceClassification
+
+    from training.cli import main
+
+    config = tiny_config(tmp_path, epochs=1, max_dev_examples=30)
+    config.model.base, config.model.random_init = tiny_base, None
+    config.model.train_top_layers = 1
+    prepare(config)
+    folder = train(config)
+    out = tmp_path / "plain"
+    assert main(["export-transformers", "--model", str(folder), "--output", str(out)]) == 0
+    assert not (out / "base.json").exists() and (out / "meta.json").is_file()
+    plain = AutoModelForSequenceClassification.from_pretrained(out).eval()
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    batch = tokenizer(SENTENCES, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = plain(**batch).logits
+    meta = ModelMeta.load(folder)
+    encoder = BatchEncoder.from_folder(folder, meta.max_length)
+    want = GarbleDetector(TorchBackend(load_classifier(folder)), encoder, meta).margins(SENTENCES)
+    assert (logits[:, 1] - logits[:, 0]).tolist() == pytest.approx(want, abs=1e-4)

@@ -11,6 +11,7 @@ import time
 
 from pydantic import ValidationError
 
+from detector.registry import MODEL_HELP
 from training.config import load_config
 
 logger = logging.getLogger("garble-train")
@@ -35,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATA",
         help="prepared dataset: fit the export's own calibration and threshold on its dev split",
     )
+    plain = sub.add_parser(
+        "export-transformers",
+        help="write a model as a plain transformers folder (full fp32 safetensors, tokenizer)",
+    )
+    plain.add_argument("--model", help=f"{MODEL_HELP} (default: the default model)")
+    plain.add_argument("--output", required=True, help="folder to write")
     cal = sub.add_parser("calibrate", help="refit a model folder's calibration and threshold")
     cal.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
     cal.add_argument(
@@ -83,6 +90,29 @@ def _run_export(args: argparse.Namespace) -> None:
     print(write_export(model_folder(args.model), args.calibrate_on))
 
 
+def _run_export_transformers(args: argparse.Namespace) -> None:
+    """Write a model folder as a plain transformers folder and print its path.
+
+    ``AutoModelForSequenceClassification.from_pretrained`` loads it: the weights are whole and
+    fp32 (int8 matrices restored, trained layers merged with their base encoder), with the
+    tokenizer and ``meta.json`` beside them.
+    """
+    import shutil
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    from detector.meta import META_FILE
+    from detector.registry import model_folder
+    from detector.weights import load_classifier
+
+    folder, out = model_folder(args.model), Path(args.output)
+    load_classifier(folder).save_pretrained(out)
+    AutoTokenizer.from_pretrained(folder).save_pretrained(out)
+    shutil.copy(folder / META_FILE, out / META_FILE)
+    print(out)
+
+
 def _run_store_int8(args: argparse.Namespace) -> None:
     from training.compress import store_int8
 
@@ -119,6 +149,7 @@ def _run_pipeline(args: argparse.Namespace) -> None:
 
 _COMMANDS = {
     "export-onnx": _run_export,
+    "export-transformers": _run_export_transformers,
     "store-int8": _run_store_int8,
     "calibrate": _run_calibrate,
     "baselines": _run_baselines,
