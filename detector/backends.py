@@ -171,21 +171,18 @@ class OnnxBackend:
 
 
 def export_paths(folder: Path) -> tuple[Path, Path]:
-    """Return (ONNX file, settings file) of a folder's int8 export.
+    """Return (ONNX file, settings file) of a folder's export.
 
     Both live in ``folder/onnx``, except for a folder stored over a base encoder: its export is
-    derived from the base, so it is built into the cache (one entry per training run), and its
-    settings are the folder's own ``onnx/export.json`` where training wrote one (with the dev
-    calibration of the export), else the cache's. That export is fp32: int8 dynamic
-    quantisation cost the accurate model 0.02-0.06 of its dev ROC-AUC (docs/EXPERIMENTS.md
-    section 30), while fp32 gives the PyTorch margins and so meta.json's calibration.
+    derived from the base, so it is built into the cache (one entry per training run). That
+    export is fp32: int8 dynamic quantisation cost the accurate model 0.02-0.06 of its dev
+    ROC-AUC (docs/EXPERIMENTS.md section 30), while fp32 gives the PyTorch margins and so
+    meta.json's calibration.
     """
-    own = folder / ONNX_DIR
     if not (folder / BASE_FILE).is_file():
-        return own / ONNX_MODEL, own / ONNX_SETTINGS
+        return folder / ONNX_DIR / ONNX_MODEL, folder / ONNX_DIR / ONNX_SETTINGS
     cached = cache_root() / "onnx" / f"{folder.name}-{meta_digest(folder)[:16]}"
-    settings = own / ONNX_SETTINGS if (own / ONNX_SETTINGS).is_file() else cached / ONNX_SETTINGS
-    return cached / ONNX_FP32, settings
+    return cached / ONNX_FP32, cached / ONNX_SETTINGS
 
 
 def build_export(folder: Path, target: Path) -> None:

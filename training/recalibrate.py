@@ -54,7 +54,6 @@ def write_export(folder: str | Path, calibrate_on: str | None = None) -> Path:
     dev = load_prepared(calibrate_on)["dev"] if calibrate_on else None  # missing data fails first
     path, _ = export_paths(folder)
     if (folder / BASE_FILE).is_file():  # an fp32 export: the model's own margins, no refit
-        (folder / ONNX_DIR / ONNX_SETTINGS).unlink(missing_ok=True)  # from an earlier export
         shutil.rmtree(path.parent, ignore_errors=True)
         build_export(folder, path.parent)
         return path
