@@ -33,8 +33,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from detector.api import GarbleDetector
-from detector.backends import BACKENDS, physical_cores, runs_in_bf16
-from detector.base_weights import BASE_FILE
+from detector.backends import BACKENDS, ONNX_MODEL, export_paths, physical_cores, runs_in_bf16
 from detector.registry import DEFAULT_MODEL, MODEL_HELP, model_folder
 
 logger = logging.getLogger("throughput")
@@ -132,11 +131,8 @@ def detector_speed(
         speed = sentences_per_second(detector.score, sentences)
     finally:
         detector.close()
-    large = (folder / BASE_FILE).is_file()  # fp32 export; bf16 torch where the CPU has it
-    precision = {
-        "torch": "bf16" if runs_in_bf16(folder) else "fp32",
-        "onnx": "fp32" if large else "int8",
-    }
+    onnx_precision = "int8" if export_paths(folder)[0].name == ONNX_MODEL else "fp32"
+    precision = {"torch": "bf16" if runs_in_bf16(folder) else "fp32", "onnx": onnx_precision}
     label = f"{backend} {precision[backend]}"
     label += f" (batch {detector.batch_size}" + (f", {workers} processes)" if workers > 1 else ")")
     return Throughput(f"garble {label}", folder.name, load, speed)

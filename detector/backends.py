@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from detector.base_weights import BASE_FILE, cache_root
+from detector.base_weights import cache_root, has_base
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def runs_in_bf16(folder: str | Path) -> bool:
     """Whether the torch backend runs a folder in bf16: a folder stored over a base encoder
     (a 110M encoder) on a CPU with native bf16. On the accurate model's dev sets this gave the
     fp32 ROC-AUC to 1e-4 at four times the speed (docs/EXPERIMENTS.md section 30)."""
-    return (Path(folder) / BASE_FILE).is_file() and native_bf16()
+    return has_base(folder) and native_bf16()
 
 
 class TorchBackend:
@@ -150,7 +150,7 @@ class OnnxBackend:
         """
         folder = Path(folder)
         path, settings = export_paths(folder)
-        if not path.is_file() and (folder / BASE_FILE).is_file():
+        if not path.is_file() and has_base(folder):
             build_export(folder, path.parent)
         if not (path.is_file() and settings.is_file()):
             raise FileNotFoundError(
@@ -179,7 +179,7 @@ def export_paths(folder: Path) -> tuple[Path, Path]:
     ROC-AUC (docs/EXPERIMENTS.md section 30), while fp32 gives the PyTorch margins and so
     meta.json's calibration.
     """
-    if not (folder / BASE_FILE).is_file():
+    if not has_base(folder):
         return folder / ONNX_DIR / ONNX_MODEL, folder / ONNX_DIR / ONNX_SETTINGS
     cached = cache_root() / "onnx" / f"{folder.name}-{meta_digest(folder)[:16]}"
     return cached / ONNX_FP32, cached / ONNX_SETTINGS

@@ -130,11 +130,16 @@ def base_folder(name: str) -> Path:
     return folder
 
 
+def has_base(folder: str | Path) -> bool:
+    """Whether a model folder stores only trained weights over a base encoder (``base.json``)."""
+    return (Path(folder) / BASE_FILE).is_file()
+
+
 def read_base_spec(folder: str | Path) -> dict | None:
     """Return a model folder's ``base.json`` (``{"name", "sha256"}``), or None if it has none."""
-    path = Path(folder) / BASE_FILE
-    if not path.is_file():
+    if not has_base(folder):
         return None
+    path = Path(folder) / BASE_FILE
     spec = json.loads(path.read_text("utf-8"))
     base = BASES.get(spec.get("name"))
     if base is None or spec.get("sha256") != base.sha256:

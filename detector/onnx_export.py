@@ -27,14 +27,13 @@ import torch
 
 from detector.backends import (
     ONNX_DIR,
-    ONNX_FP32,
     ONNX_MODEL,
     ONNX_SETTINGS,
     OnnxBackend,
     TorchBackend,
+    export_paths,
     meta_digest,
 )
-from detector.base_weights import BASE_FILE
 from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
 from detector.versions import package_versions
@@ -165,8 +164,8 @@ def export_onnx(folder: str | Path, out: str | Path | None = None) -> Path:
     encoder = BatchEncoder.from_folder(folder, meta.max_length)
     out = Path(out) if out is not None else folder / ONNX_DIR
     out.mkdir(parents=True, exist_ok=True)
-    quantize = not (folder / BASE_FILE).is_file()  # see detector.backends.export_paths
-    path = out / (ONNX_MODEL if quantize else ONNX_FP32)
+    path = out / export_paths(folder)[0].name  # int8, or fp32 over a base: see export_paths
+    quantize = path.name == ONNX_MODEL
     fusion = write_onnx(model, encoder, path, quantize)
     difference = max_margin_difference(model, encoder, path)
     settings = {

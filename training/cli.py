@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in (
         ("prepare", "build the labelled train/dev/test dataset from clean text"),
         ("train", "fine-tune, calibrate on dev and write the model folder"),
-        ("all", "prepare, train, then write the int8 ONNX export calibrated on dev"),
+        ("all", "prepare, train, then write the ONNX export (an int8 one calibrated on dev)"),
     ):
         cmd = sub.add_parser(name, help=help_)
         cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from detector.api import GarbleDetector
 from detector.backends import ONNX_DIR, ONNX_SETTINGS, build_export, export_paths
-from detector.base_weights import BASE_FILE
+from detector.base_weights import has_base
 from detector.onnx_export import export_onnx
 from training.calibrate import calibrate_on_split
 from training.card import record_config_change
@@ -42,7 +42,7 @@ def recalibrate(folder: str | Path, config: Config, data_dir: str) -> Path:
 
 
 def write_export(folder: str | Path, calibrate_on: str | None = None) -> Path:
-    """Write a folder's int8 ONNX export and return its path.
+    """Write a folder's ONNX export and return its path.
 
     A folder stored over a base encoder gets its fp32 export in the cache (as on first use),
     which gives the model's own margins. Otherwise, with ``calibrate_on`` (a prepared dataset)
@@ -53,7 +53,7 @@ def write_export(folder: str | Path, calibrate_on: str | None = None) -> Path:
     folder = Path(folder)
     dev = load_prepared(calibrate_on)["dev"] if calibrate_on else None  # missing data fails first
     path, _ = export_paths(folder)
-    if (folder / BASE_FILE).is_file():  # an fp32 export: the model's own margins, no refit
+    if has_base(folder):  # an fp32 export: the model's own margins, no refit
         shutil.rmtree(path.parent, ignore_errors=True)
         build_export(folder, path.parent)
         return path
