@@ -143,13 +143,24 @@ def train(config: Config, data_dir: str | None = None, command: str = "") -> Pat
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     dsd = load_prepared(data_dir or config.data.output_dir)
+    trained = None
     if config.model.train_top_layers:
+        if config.model.base not in BASES:  # before training: only its top layers are saved
+            base = config.model.base
+            raise ValueError(f"model.train_top_layers needs a pinned base, not {base!r}")
         model, tokenizer = load_encoder(config.model, config.seed)
         meta, split = train_top(config, dsd, model, tokenizer)
-        meta.training_config = config.model_dump()
-        meta.versions = package_versions(_PACKAGES)
-        meta.command = command
-        return save_model(config, model, tokenizer, meta, split.trained_prefixes())
+        trained = split.trained_prefixes()
+    else:
+        model, tokenizer, meta = _train_full(config, dsd)
+    meta.training_config = config.model_dump()
+    meta.versions = package_versions(_PACKAGES)
+    meta.command = command
+    return save_model(config, model, tokenizer, meta, trained)
+
+
+def _train_full(config: Config, dsd: DatasetDict) -> tuple:
+    """Fine-tune the whole encoder; return the model, its tokenizer and its measured meta."""
     if config.train.max_train_examples:
         n = min(config.train.max_train_examples, len(dsd["train"]))
         dsd["train"] = dsd["train"].select(range(n))
@@ -186,10 +197,7 @@ def train(config: Config, data_dir: str | None = None, command: str = "") -> Pat
             "examples": len(dsd["train"]),
         },
     }
-    meta.training_config = config.model_dump()
-    meta.versions = package_versions(_PACKAGES)
-    meta.command = command
-    return save_model(config, model, tokenizer, meta)
+    return model, tokenizer, meta
 
 
 def save_model(
@@ -203,19 +211,14 @@ def save_model(
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if trained is not None:
-        if config.model.base not in BASES:
-            raise ValueError(
-                f"model.train_top_layers needs a pinned base, not {config.model.base!r}"
-            )
         model.config.save_pretrained(out)
         save_delta(model, trained, out, config.int8_weights)
         write_base_spec(out, config.model.base)
-    else:
-        if config.fp16_weights and not config.int8_weights:
-            model = model.half()
+    elif config.int8_weights:
         model.save_pretrained(out)
-    if trained is None and config.int8_weights:
         save_int8(model.state_dict(), out / WEIGHTS_FILE)
+    else:
+        (model.half() if config.fp16_weights else model).save_pretrained(out)
     tokenizer.save_pretrained(out)
     meta.save(out)
     save_config(config, out / "train_config.yaml")
