@@ -24,8 +24,9 @@ from detector.weights import load_classifier
 from training.encoder import resolve_base
 from training.metrics import length_bin
 from training.prepare import prepare
-from training.real_data import balance_lengths, is_dev_document, read_mqm
-from training.top_layers import SplitEncoder, cache_lower, upper_margins
+from training.config import RealDataConfig
+from training.real_data import balance_lengths, is_dev_document, read_mqm, real_splits
+from training.top_layers import SplitEncoder, _pad, cache_lower, upper_margins
 from training.train import train
 from training.train_top import MQM_DEV, OWN_DEV, REAL_DEV, choose_epoch
 
@@ -80,6 +81,12 @@ def test_split_encoder_gives_the_full_models_margins():
     ]
     with pytest.raises(ValueError, match="has 3 layers"):
         SplitEncoder(model, 4)
+    # Mixed precision (train.bf16) gives the same margins to bf16's precision, in fp32.
+    mixed = SplitEncoder(model, 2, bf16=True)
+    cached = cache_lower(mixed, ids, tokenizer.pad_token_id)
+    logits_bf16, seq = mixed.upper(*_pad(cached.states))
+    assert logits_bf16.dtype == seq.dtype == torch.float32
+    assert upper_margins(mixed, cached) == pytest.approx(got, abs=0.05)
 
 
 def test_choose_epoch_prefers_real_dev_within_the_own_dev_slack():
@@ -175,6 +182,17 @@ def test_balance_lengths_evens_the_garbled_share_in_every_bin():
         rows = [r for r in out if length_bin(r["text"]) == b]
         assert sum(r["label"] for r in rows) / len(rows) == pytest.approx(0.5, abs=0.05)
     assert is_dev_document("doc-7", 0.5) == is_dev_document("doc-7", 0.5)
+
+
+def test_real_splits_cut_by_document_and_repeat_the_train_rows(tmp_path: Path):
+    rows = [_mqm_row(f"Row {i} of doc {d}.", i % 2, f"doc-{d}") for d in range(20) for i in range(4)]
+    path = tmp_path / "mqm.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    once, dev = real_splits(RealDataConfig(path=str(path), garbled_share=0.5), seed=1)
+    twice, dev2 = real_splits(RealDataConfig(path=str(path), garbled_share=0.5, copies=2), 1)
+    assert dev == dev2 and dev and once
+    assert {r["doc_id"] for r in dev}.isdisjoint(r["doc_id"] for r in once)
+    assert twice == once * 2
 
 
 def test_export_transformers_writes_a_plain_folder_of_a_delta(tiny_base, tmp_path):

@@ -100,8 +100,8 @@ def _repeat(rows: list[dict], n: int, rng: random.Random) -> list[dict]:
 
 
 def real_splits(cfg: RealDataConfig, seed: int) -> tuple[list[dict], list[dict]]:
-    """Return (train rows, length-balanced; dev rows, as they are) of the real data."""
+    """Return (train rows, length-balanced, ``cfg.copies`` times; dev rows, as they are)."""
     rows = read_mqm(cfg.path)
     dev = [r for r in rows if is_dev_document(r["doc_id"], cfg.dev_fraction)]
     train = [r for r in rows if not is_dev_document(r["doc_id"], cfg.dev_fraction)]
-    return balance_lengths(train, cfg.garbled_share, seed), dev
+    return balance_lengths(train, cfg.garbled_share, seed) * cfg.copies, dev

@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 class SplitEncoder:
     """A BERT or MPNet sequence classifier cut into frozen lower and trainable upper layers."""
 
-    def __init__(self, model: PreTrainedModel, top: int) -> None:
+    def __init__(self, model: PreTrainedModel, top: int, bf16: bool = False) -> None:
         self.model = model
+        self.bf16 = bf16
         self.base = model.base_model
         layers = self.base.encoder.layer
         if not 0 < top <= len(layers):
@@ -58,6 +59,11 @@ class SplitEncoder:
             out.append(f"{prefix}.pooler.")
         return out
 
+    def _autocast(self) -> torch.autocast:
+        """Mixed precision (bf16 matrices, fp32 weights) when ``bf16``, else a no-op."""
+        device = next(self.model.parameters()).device.type
+        return torch.autocast(device, dtype=torch.bfloat16, enabled=self.bf16)
+
     def _run(self, layers, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
         extra = {}
@@ -71,17 +77,19 @@ class SplitEncoder:
     @torch.inference_mode()
     def lower(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Return the output of the frozen layers for a padded batch."""
-        hidden = self.base.embeddings(input_ids=input_ids)
-        return self._run(self.lower_layers, hidden, mask)
+        with self._autocast():
+            hidden = self.base.embeddings(input_ids=input_ids)
+            return self._run(self.lower_layers, hidden, mask)
 
     def upper(self, hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (sentence logits, last hidden states) of the top layers and the head."""
-        seq = self._run(self.upper_layers, hidden, mask)
-        if self.model.config.model_type == "bert":
-            logits = self.model.classifier(self.model.dropout(self.base.pooler(seq)))
-        else:
-            logits = self.model.classifier(seq)
-        return logits, seq
+        """Return (sentence logits, last hidden states) of the top layers and the head (fp32)."""
+        with self._autocast():
+            seq = self._run(self.upper_layers, hidden, mask)
+            if self.model.config.model_type == "bert":
+                logits = self.model.classifier(self.model.dropout(self.base.pooler(seq)))
+            else:
+                logits = self.model.classifier(seq)
+        return logits.float(), seq.float()
 
 
 @dataclass

@@ -68,7 +68,7 @@ def train_top(
     torch.set_num_threads(t.threads or torch.get_num_threads())
     if config.model.train_top_layers is None:
         raise ValueError("train_top needs model.train_top_layers")
-    split = SplitEncoder(model.eval(), config.model.train_top_layers)
+    split = SplitEncoder(model.eval(), config.model.train_top_layers, bf16=t.bf16)
     train = _sample(dsd["train"], t.max_train_examples, seed)
     dev = _sample(dsd["dev"], t.max_dev_examples, seed)
     test = _sample(dsd["test"], t.max_test_examples, seed)
