@@ -21,10 +21,10 @@ from detector.base_weights import BaseEncoder, BaseWeightsError, base_folder, sh
 from detector.encoding import BatchEncoder
 from detector.meta import ModelMeta
 from detector.weights import load_classifier
+from training.config import RealDataConfig
 from training.encoder import resolve_base
 from training.metrics import length_bin
 from training.prepare import prepare
-from training.config import RealDataConfig
 from training.real_data import balance_lengths, is_dev_document, read_mqm, real_splits
 from training.top_layers import SplitEncoder, _pad, cache_lower, upper_margins
 from training.train import train
@@ -185,7 +185,9 @@ def test_balance_lengths_evens_the_garbled_share_in_every_bin():
 
 
 def test_real_splits_cut_by_document_and_repeat_the_train_rows(tmp_path: Path):
-    rows = [_mqm_row(f"Row {i} of doc {d}.", i % 2, f"doc-{d}") for d in range(20) for i in range(4)]
+    rows = [
+        _mqm_row(f"Row {i} of doc {d}.", i % 2, f"doc-{d}") for d in range(20) for i in range(4)
+    ]
     path = tmp_path / "mqm.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     once, dev = real_splits(RealDataConfig(path=str(path), garbled_share=0.5), seed=1)
