@@ -48,8 +48,6 @@ def _parser() -> argparse.ArgumentParser:
         "--config", required=True, help="YAML config whose calibration rule and version to use"
     )
     cal.add_argument("--data", help="prepared dataset (default: the config's data.output_dir)")
-    store = sub.add_parser("store-int8", help="rewrite a model folder's weights as int8")
-    store.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
     return parser
 
 
@@ -113,12 +111,6 @@ def _run_export_transformers(args: argparse.Namespace) -> None:
     print(out)
 
 
-def _run_store_int8(args: argparse.Namespace) -> None:
-    from training.compress import store_int8
-
-    print(store_int8(args.model))
-
-
 def _run_calibrate(args: argparse.Namespace) -> None:
     from training.recalibrate import recalibrate
 
@@ -150,7 +142,6 @@ def _run_pipeline(args: argparse.Namespace) -> None:
 _COMMANDS = {
     "export-onnx": _run_export,
     "export-transformers": _run_export_transformers,
-    "store-int8": _run_store_int8,
     "calibrate": _run_calibrate,
     "baselines": _run_baselines,
 }
