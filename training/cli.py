@@ -23,7 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in (
         ("prepare", "build the labelled train/dev/test dataset from clean text"),
         ("train", "fine-tune, calibrate on dev and write the model folder"),
-        ("all", "prepare, train, then write the ONNX export (an int8 one calibrated on dev)"),
+        (
+            "all",
+            "prepare, train, calibrate the stored weights and write the ONNX export: the "
+            "shipped folder in one command",
+        ),
     ):
         cmd = sub.add_parser(name, help=help_)
         cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
@@ -132,10 +136,10 @@ def _run_pipeline(args: argparse.Namespace) -> None:
         prepare(config)
     if args.command in ("train", "all"):
         folder = train(config, command=shlex.join(["garble-train", *sys.argv[1:]]))
-        if args.command == "all":  # the int8 export, calibrated on the same dev split
-            from training.recalibrate import write_export
+        if args.command == "all":
+            from training.recalibrate import finish
 
-            write_export(folder, config.data.output_dir)
+            finish(folder, config)
         print(folder)
 
 
