@@ -9,8 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from detector.meta import error_reason
+from training.recipes.registry import RECIPES as RECIPE_REGISTRY
 
-RECIPES = ("clean", "hard_negative", "mt_round_trip", "spinner", "mt_noise")
+RECIPES = tuple(RECIPE_REGISTRY)
 
 
 class _Strict(BaseModel):

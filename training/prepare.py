@@ -7,7 +7,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Sequence
-from functools import partial
+from functools import cache
 from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_from_disk
@@ -15,12 +15,12 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from training.config import Config, DataConfig, MTConfig, save_config
 from training.recipes.base import Corruption, Recipe, Span
 from training.recipes.mt import clause_span, partial_round_trip_batch, round_trip_batch
+from training.recipes.registry import GARBLING_RECIPES, RECIPES
 from training.sources import CleanSentence, load_source
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
-GARBLING_RECIPES = ("mt_round_trip", "spinner", "mt_noise")
 _MT_CHUNK = 2000
 
 
@@ -66,25 +66,14 @@ def _record(sent: CleanSentence, recipe: str, result: Corruption | None, detail:
 
 def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
     """Return the per-sentence recipe functions ``(sentence, rng) -> Corruption | None``."""
-    from training.recipes.negatives import hard_negative
+    from training.recipes.thesaurus import Thesaurus
 
-    recipes: dict[str, Recipe] = {"hard_negative": hard_negative}
-    if data.recipes.get("spinner", 0) > 0 or data.recipes.get("mt_noise", 0) > 0:
-        from training.recipes.mt_noise import mt_noise
-        from training.recipes.spinner import spin
-        from training.recipes.thesaurus import Thesaurus
-
-        thesaurus = Thesaurus.load()
-        recipes["spinner"] = partial(
-            spin, thesaurus=thesaurus, rate=data.spinner.rate, min_subs=data.spinner.min_subs
-        )
-        recipes["mt_noise"] = partial(
-            mt_noise,
-            donors=donors,
-            synonyms=thesaurus.synonyms,
-            max_ops=data.mt_noise.max_ops,
-        )
-    return recipes
+    thesaurus = cache(Thesaurus.load)  # loaded once, and only if a recipe needs it
+    return {
+        name: spec.build(data, donors, thesaurus)
+        for name, spec in RECIPES.items()
+        if spec.build is not None and data.recipes.get(name, 0) > 0
+    }
 
 
 def _mt_plan(sentence: str, rng: random.Random, mt: MTConfig) -> tuple[str, Span | None]:
