@@ -2,7 +2,7 @@
 
     python benchmarks/ray_scaling.py                    # 2000 rows; local, ray 1 and 2 workers
     python benchmarks/ray_scaling.py --quick            # 100 rows (a smoke check)
-    python benchmarks/ray_scaling.py --n 5000 --workers 1 2 4 --json runs/ray_scaling.json
+    python benchmarks/ray_scaling.py --n 5000 --workers 1 2 4 --json ray_scaling.json
 
 One input file of N rows, each a news-length sentence (20-30 words of the clean news and
 Wikipedia text in ../shared/data, shuffled with a fixed seed), is scored by each engine in

@@ -2,7 +2,7 @@
 
     python benchmarks/throughput.py                      # 2000 sentences, 5 cold starts each
     python benchmarks/throughput.py --quick              # 200 sentences, 1 cold start each
-    python benchmarks/throughput.py --model lite --json runs/throughput.json
+    python benchmarks/throughput.py --model lite --json throughput.json
 
 In one run, on the same sentences: (a) the naive baseline, transformers
 ``pipeline("text-classification")`` on the default model in fp32, batch size 32, input in its

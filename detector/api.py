@@ -179,16 +179,14 @@ class GarbleDetector:
     def threshold(self) -> float:
         return self.meta.threshold
 
-    def margins(self, sentences: list[str], contexts: list[str] | None = None) -> list[float]:
+    def margins(self, sentences: list[str]) -> list[float]:
         """Return the raw logit margin (garbled minus clean) of each sentence.
 
         Sentences are tokenised once, sorted by token count and batched, so each batch is
-        padded only to its own longest sentence. ``contexts`` (for a model trained with
-        ``model.context``) gives each sentence's previous sentence ("" for none).
+        padded only to its own longest sentence.
         """
         sentences = _strings(sentences, "sentences")
-        contexts = None if contexts is None else _strings(contexts, "contexts")
-        encodings = self.encoder.encode(sentences, contexts)
+        encodings = self.encoder.encode(sentences)
         self._note_truncated(sum(bool(e.overflowing) for e in encodings), len(encodings))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         batches = token_batches([len(encodings[i].ids) for i in order], self.batch_size)

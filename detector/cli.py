@@ -41,21 +41,6 @@ def _parser() -> argparse.ArgumentParser:
     add_model_option(score)
     add_backend_option(score)
     score.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    ev = sub.add_parser("evaluate", help="metrics of the model and baselines on a labelled JSONL")
-    ev.add_argument("data", help="JSONL with a text field and a 0/1 label field (1 = garbled)")
-    ev.add_argument("--text-field", default="text")
-    ev.add_argument("--label-field", default="label")
-    ev.add_argument("--group-by", action="append", default=[], metavar="FIELD", help="repeatable")
-    add_model_option(ev)
-    ev.add_argument(
-        "--baseline",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="tfidf, perplexity or a folder",
-    )
-    ev.add_argument("--out", required=True, help="folder for metrics.json, plots and report.md")
-    ev.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     add_batch_parser(sub, threshold=_threshold)
     return parser
 
@@ -106,29 +91,6 @@ def _quiet_transformers(verbose: bool) -> None:
         hf_logging.disable_progress_bar()
 
 
-def _evaluate(args: argparse.Namespace) -> str:
-    from pathlib import Path
-
-    from detector.api import GarbleDetector
-    from training.evaluate import evaluate, read_labelled
-    from training.report import table, write_plots, write_report
-
-    if not Path(args.data).is_file():
-        raise InputError(f"{args.data}: no such file")
-    data = read_labelled(args.data, args.text_field, args.label_field, args.group_by)
-    scorers = {"garble-detector": GarbleDetector.from_pretrained(args.model)}
-    if args.baseline:
-        from training.baselines import load_scorer
-
-        scorers.update({name: load_scorer(name) for name in args.baseline})
-    results, scores = evaluate(data, scorers)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = write_report(out, args.data, results, write_plots(out, data.labels, scores))
-    logger.info("wrote %s", report)
-    return table(results)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
     _quiet_transformers(args.verbose)
     try:
-        commands = {"score": _score, "evaluate": _evaluate, "batch": _batch}
+        commands = {"score": _score, "batch": _batch}
         print(commands[args.command](args))
     except BrokenPipeError:
         return 0

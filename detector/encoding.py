@@ -40,13 +40,9 @@ class BatchEncoder:
         """Return the encoder of a transformers fast tokenizer (e.g. one being trained with)."""
         return cls(tokenizer.backend_tokenizer, max_length, tokenizer.pad_token_id or 0)
 
-    def encode(self, sentences: list[str], contexts: list[str] | None = None) -> list[Encoding]:
-        """Return the unpadded, truncated encoding of each sentence, or of each pair
-        (context, sentence) where ``contexts`` gives a non-empty one."""
-        if contexts is None:
-            return self.tokenizer.encode_batch(sentences)
-        pairs = zip(contexts, sentences, strict=True)
-        return self.tokenizer.encode_batch([(c, s) if c else s for c, s in pairs])
+    def encode(self, sentences: list[str]) -> list[Encoding]:
+        """Return the unpadded, truncated encoding of each sentence."""
+        return self.tokenizer.encode_batch(sentences)
 
     def pad(self, encodings: list[Encoding]) -> dict[str, np.ndarray]:
         """Return ``input_ids``, ``attention_mask`` and ``token_type_ids`` padded to the longest."""

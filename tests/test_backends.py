@@ -163,8 +163,6 @@ def test_misused_inputs_are_clear_type_errors(tiny_model):
         list(detector.score_stream("One sentence."))
     with pytest.raises(TypeError, match=r"sentences\[1\] is NoneType, not str"):
         detector.score(["A sentence.", None])
-    with pytest.raises(TypeError, match=r"contexts\[0\] is int"):
-        detector.margins(["A sentence."], contexts=[3])
     with pytest.raises(TypeError, match="text must be a str, not bytes"):
         detector.score_text(b"An article.")
     assert len(detector.score(("A sentence.", "Another one."))) == 2  # any iterable of str

@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 
 from detector import GarbleDetector
 from tests.conftest import tiny_config
-from training.config import AdapterConfig, DistillConfig, ModelConfig
+from training.config import DistillConfig, ModelConfig
 from training.distill import TEACHER_COLUMN, DistillTrainer, distillation_loss
 from training.encoder import load_encoder
 from training.token_loss import TOKEN_LABELS, add_token_head, joint_loss
@@ -88,20 +88,4 @@ def test_distilled_student_trains_and_writes_a_model_folder(
     assert detector.model.config.num_hidden_layers == 1
     assert detector.meta.training_config["distill"]["teacher"] == str(tiny_model)
     assert not any(k.startswith("token_head") for k in load_file(folder / "model.safetensors"))
-    assert len(detector.score(["One clean sentence.", "Sentence clean one."])) == 2
-
-
-def test_lora_adapters_train_and_merge_into_a_plain_model_folder(tiny_model, tmp_path):
-    config = tiny_config(tmp_path)
-    data = config.data.model_copy(update={"output_dir": str(tiny_model.parent / "data")})
-    model = ModelConfig(base=str(tiny_model), max_length=64, adapter=AdapterConfig(r=4))
-    config = config.model_copy(update={"data": data, "model": model})
-    before = GarbleDetector.from_pretrained(tiny_model).model.state_dict()
-    folder = train(config)
-    weights = load_file(folder / "model.safetensors")
-    assert not any("lora" in name for name in weights)  # merged: a plain BERT folder
-    query = "bert.encoder.layer.0.attention.self.query.weight"
-    assert not torch.allclose(weights[query].float(), before[query].float())  # adapter merged
-    detector = GarbleDetector.from_pretrained(folder)
-    assert detector.meta.training_config["model"]["adapter"]["r"] == 4
     assert len(detector.score(["One clean sentence.", "Sentence clean one."])) == 2

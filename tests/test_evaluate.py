@@ -1,10 +1,12 @@
-"""`garble evaluate` on a tiny fixture whose metrics are computed by hand."""
+"""`garble-train evaluate` on a tiny fixture whose metrics are computed by hand."""
 
 import json
 import warnings
 
 import pytest
 
+from detector.cli import main as garble
+from training.cli import main as garble_train
 from training.evaluate import LabelledData, evaluate, read_labelled
 from training.report import write_plots, write_report
 
@@ -105,3 +107,19 @@ def test_length_held_roc_auc_ranks_within_length_bins():
     # within each length the clean row is ranked first: 0, whatever the overall ROC-AUC (0.75)
     assert length_held_roc_auc(texts, labels, [0.2, 0.1, 0.9, 0.8]) == 0.0
     assert length_held_roc_auc([short, long_], [0, 1], [0.1, 0.9]) is None
+
+
+def test_evaluate_command_lives_on_the_training_side(tiny_model, tmp_path, capsys):
+    path = tmp_path / "fix.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    out = tmp_path / "eval"
+    argv = ["evaluate", str(path), "--model", str(tiny_model), "--group-by", "g", "--out", str(out)]
+    assert garble_train(argv) == 0
+    table = capsys.readouterr().out
+    assert "garble-detector" in table
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["garble-detector"]["groups"]["all"]["n"] == len(ROWS)
+    assert (out / "report.md").is_file()
+    assert garble_train([*argv[:1], str(tmp_path / "missing.jsonl"), *argv[2:]]) == 1
+    with pytest.raises(SystemExit):  # `garble` scores; it no longer evaluates
+        garble(argv)

@@ -1,27 +1,22 @@
 """`garble-train prepare` on a tiny corpus: document splits, record fields, data card."""
 
 import json
-import random
-from functools import partial
 from pathlib import Path
 
 import pytest
 from datasets import load_from_disk
 
 from tests.conftest import tiny_config
-from training.config import ContextConfig, MTConfig, MTNoiseConfig, SourceConfig
+from training.config import MTConfig, SourceConfig
 from training.prepare import (
     GARBLING_RECIPES,
     LONG_WORDS,
-    _choose_recipes,
     is_unusual,
     load_prepared,
     prepare,
 )
-from training.recipes.spinner import has_real_phrase
-from training.recipes.thesaurus import WORDNET_SRC, Thesaurus
-from training.recipes.untranslated import build_lexicon, lexicon_words
-from training.sources import CleanSentence, as_sentence, is_clean_prose, load_source
+from training.recipes.thesaurus import WORDNET_SRC
+from training.sources import as_sentence, is_clean_prose, load_source
 
 FIELDS = {"text", "label", "recipe", "detail", "source", "domain", "doc_id", "spans", "original"}
 
@@ -122,22 +117,6 @@ def test_chained_and_partial_round_trips_are_recorded(tmp_path):
     assert any(d.startswith("partial:") for d in details)
 
 
-def test_untranslated_words_come_from_the_split_lexicon(tmp_path):
-    config = tiny_config(tmp_path)
-    data = config.data.model_copy(
-        update={
-            "recipes": {"mt_noise": 1.0},
-            "mt": MTConfig(pivots=["spa"]),
-            "mt_noise": MTNoiseConfig(max_ops=1, untranslated=True),
-        }
-    )
-    train = prepare(config.model_copy(update={"data": data}))["train"]
-    foreign = set(build_lexicon(lexicon_words(train["original"]), ["spa"])["spa"].values())
-    left = [r for r in train if r["recipe"] == "mt_noise" and set(r["text"].split()) & foreign]
-    assert left
-    assert all(r["label"] == 1 and r["spans"] for r in left)
-
-
 def test_extra_train_draws_add_new_garblings_of_train_sentences_only(prepared, tmp_path):
     config, one = prepared
     data = config.data.model_copy(update={"train_draws": 3, "output_dir": str(tmp_path / "d")})
@@ -150,39 +129,6 @@ def test_extra_train_draws_add_new_garblings_of_train_sentences_only(prepared, t
     assert set(three["train"]["original"]) == set(one["train"]["original"])
     added = [r for r in three["train"] if r["text"] not in first]
     assert any(r["recipe"] in GARBLING_RECIPES for r in added)
-
-
-def test_sources_know_each_sentence_before_it():
-    source = tiny_config(Path("/tmp")).data.sources[0]
-    rows = load_source(source, seed=1)
-    lines = [json.loads(line) for line in Path(source.path).read_text().splitlines()]
-    first_of_doc = {}
-    for row in lines:
-        first_of_doc.setdefault(row["doc_id"], row["text"])
-    by_text = {r.text: r for r in rows}
-    assert by_text[lines[1]["text"]].previous == lines[0]["text"]  # same document
-    assert all(by_text[t].previous == "" for t in first_of_doc.values() if t in by_text)
-
-
-def test_context_column_is_the_previous_sentence_garbled_like_the_row_or_clean(tmp_path):
-    config = tiny_config(tmp_path)
-    data = config.data.model_copy(update={"context": ContextConfig(garbled_fraction=1.0)})
-    dsd = prepare(config.model_copy(update={"data": data}))
-    previous = {r.text: r.previous for r in load_source(config.data.sources[0], seed=1)}
-    train = dsd["train"]
-    assert {"context", "context_garbled"} <= set(train.column_names)
-    same_recipes = set()
-    for row in train:
-        if row["context_garbled"]:
-            assert row["label"] == 1 and row["context"] != previous[row["original"]]
-            same_recipes.add(row["recipe"])
-        else:  # clean rows; garbled rows whose neighbour the recipe could not garble
-            assert row["context"] == previous[row["original"]]
-    garbled = [r for r in train if r["label"] == 1 and previous[r["original"]]]
-    assert sum(r["context_garbled"] for r in garbled) >= 0.6 * len(garbled)
-    assert {"mt_round_trip", "spinner", "mt_noise"} <= same_recipes
-    plain = prepare(config)  # the rows themselves do not depend on the context option
-    assert plain["train"]["text"] == train["text"]
 
 
 @pytest.mark.parametrize(
@@ -280,25 +226,3 @@ def test_a_train_only_source_goes_to_train_and_moves_no_other_document(prepared,
         other = set(after[split]["doc_id"]) - talk_docs
         assert other == set(before[split]["doc_id"])
     assert any(r["label"] == 1 for r in after["train"] if r["source"] == "talk")
-
-
-def test_spinner_phrase_boost_moves_only_sentences_with_a_real_phrase(tmp_path):
-    data = tiny_config(tmp_path).data
-    sentences = [
-        CleanSentence(f"Sentence {i} is about {topic}.", f"d{i}", "s", "news")
-        for i, topic in enumerate(["artificial intelligence", "the weather"] * 200)
-    ]
-    real = Thesaurus.from_dicts({"artificial intelligence": ["counterfeit consciousness"]})
-
-    def choose(boost: float) -> list[str]:
-        rngs = [random.Random(f"1:{s.doc_id}") for s in sentences]
-        boosted = data.model_copy(update={"spinner_phrase_boost": boost})
-        return _choose_recipes(sentences, rngs, boosted, partial(has_real_phrase, thesaurus=real))
-
-    plain, boosted = choose(1.0), choose(8.0)
-    odd = range(1, len(sentences), 2)
-    assert [plain[i] for i in odd] == [boosted[i] for i in odd]  # no real phrase: unchanged
-    share = [
-        sum(c[i] == "spinner" for i in range(0, len(sentences), 2)) / 200 for c in (plain, boosted)
-    ]
-    assert share[0] < 0.3 < 0.5 < share[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from training.recipes.base import Corruption
-from training.recipes.spinner import has_real_phrase, spin, swap_real_phrase
+from training.recipes.spinner import spin
 from training.recipes.thesaurus import (
     LEXNAMES,
     MYTHES_PATH,
@@ -246,18 +246,3 @@ def test_real_ai_sentence(real: Thesaurus, seed: int) -> None:
     assert out is not None and len(out.spans) >= 2
     assert out.text[0].isupper()
     check_corruption(AI_SENTENCE, out)
-
-
-def test_has_real_phrase(tiny: Thesaurus) -> None:
-    assert has_real_phrase("We study artificial intelligence today.", tiny)
-    assert has_real_phrase("Big data helps.", tiny)  # any case
-    assert not has_real_phrase("We study artificial minds today.", tiny)
-    assert not has_real_phrase("The car was fast.", tiny)  # thesaurus words are not real phrases
-
-
-def test_swap_real_phrase_changes_only_the_first_term(tiny: Thesaurus) -> None:
-    out = swap_real_phrase("Artificial intelligence and big data.", tiny, random.Random(0))
-    assert out is not None
-    assert out.text == "Counterfeit consciousness and big data."
-    assert out.spans == [(0, 25)]
-    assert swap_real_phrase("The car was fast.", tiny, random.Random(0)) is None

@@ -17,6 +17,7 @@ from detector.cli import _parser
 from detector.cli import main as garble
 from detector.registry import DEFAULT_MODEL, MODEL_ENV, MODELS, model_folder
 from tests.conftest import REPO
+from training.cli import main as garble_train
 
 
 @pytest.fixture
@@ -88,10 +89,12 @@ def test_api_and_cli_share_the_default_backend():
         assert subcommands[command].get_default("backend") == api == "auto"
 
 
-@pytest.mark.parametrize("command", ["score", "batch", "evaluate"])
-def test_help_names_the_models(command, capsys):
+@pytest.mark.parametrize(
+    ("cli", "command"), [(garble, "score"), (garble, "batch"), (garble_train, "evaluate")]
+)
+def test_help_names_the_models(cli, command, capsys):
     with pytest.raises(SystemExit):
-        garble([command, "--help"])
+        cli([command, "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "--model fast|lite|accurate|PATH" in out and "a shipped model by name" in out
 

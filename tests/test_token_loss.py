@@ -9,7 +9,6 @@ from safetensors.torch import load_file
 
 from detector import GarbleDetector
 from tests.conftest import tiny_config
-from training.config import Config
 from training.encoder import load_encoder
 from training.token_loss import IGNORE, TokenLabelCollator, joint_loss, token_labels
 from training.train import _tokenize, train
@@ -69,10 +68,3 @@ def test_token_loss_run_saves_a_plain_classifier(tiny_model, tmp_path):
     detector = GarbleDetector.from_pretrained(folder)
     assert detector.meta.training_config["train"]["token_loss_weight"] == 1.0
     assert len(detector.score(["One clean sentence.", "Sentence clean one."])) == 2
-
-
-def test_token_loss_cannot_be_combined_with_sentence_context(tmp_path):
-    raw = tiny_config(tmp_path, token_loss_weight=1.0).model_dump()
-    raw["model"]["context"] = True
-    with pytest.raises(ValueError, match="token_loss_weight"):
-        Config.model_validate(raw)

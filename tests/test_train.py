@@ -4,7 +4,6 @@ import json
 import random
 import shutil
 import sys
-from pathlib import Path
 
 from datasets import Dataset
 
@@ -106,15 +105,23 @@ def test_calibrate_command_refits_a_folder_and_records_the_rule(tiny_model, tmp_
 
 
 def test_all_makes_a_shipped_folder_in_one_command(tmp_path, monkeypatch):
-    """`garble-train all`: data, training, calibration, the calibrated ONNX export, the card."""
+    """`garble-train all`: data, training, calibration of the stored weights, the calibrated
+    ONNX export and the card; ``meta.json`` names the config and the command."""
     config = tiny_config(tmp_path, epochs=1)
+    config.int8_weights = True
     save_config(config, tmp_path / "tiny.yaml")
-    argv = ["all", "--config", str(tmp_path / "tiny.yaml")]
+    folder = tmp_path / "shipped"
+    argv = ["all", "--config", str(tmp_path / "tiny.yaml"), "--output", str(folder)]
     monkeypatch.setattr(sys, "argv", ["garble-train", *argv])
     assert main(argv) == 0
-    folder = Path(config.output_dir)
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["command"] == f"garble-train all --config {tmp_path / 'tiny.yaml'}"
+    assert meta["command"] == f"garble-train {' '.join(argv)}"
+    assert meta["training_config"]["int8_weights"] is True
     export = json.loads((folder / "onnx" / "export.json").read_text())
     assert export["dev_calibration"]["rows"] > 0
     assert "- made by: `garble-train all" in (folder / "README.md").read_text()
+    # The threshold was fitted on the stored int8 weights: refitting the folder changes nothing.
+    args = ["calibrate", "--model", str(folder), "--config", str(tmp_path / "tiny.yaml")]
+    assert main(args) == 0
+    again = json.loads((folder / "meta.json").read_text())
+    assert (again["threshold"], again["calibration"]) == (meta["threshold"], meta["calibration"])

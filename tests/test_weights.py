@@ -17,7 +17,6 @@ from detector.weights import (
     save_int8,
 )
 from tests.conftest import tiny_config
-from training.cli import main
 from training.train import train
 
 
@@ -60,15 +59,3 @@ def test_training_can_write_int8_weights(tiny_model, tmp_path):
     assert is_int8(folder / WEIGHTS_FILE)
     assert any(v.dtype == torch.int8 for v in load_file(folder / WEIGHTS_FILE).values())
     assert len(GarbleDetector.from_pretrained(folder, backend="torch").score(["A sentence."])) == 1
-
-
-def test_store_int8_rewrites_a_trained_folder_and_records_it(tiny_model, tmp_path):
-    folder = tmp_path / "model"
-    shutil.copytree(tiny_model, folder, ignore=shutil.ignore_patterns("onnx"))
-    assert main(["store-int8", "--model", str(folder)]) == 0
-    assert is_int8(folder / WEIGHTS_FILE)
-    assert GarbleDetector.from_pretrained(folder, backend="torch").meta.training_config[
-        "int8_weights"
-    ]
-    assert "int8_weights: true" in (folder / "train_config.yaml").read_text()
-    assert main(["store-int8", "--model", str(folder)]) != 0  # once only, with a clear error

@@ -11,7 +11,7 @@ import time
 
 from pydantic import ValidationError
 
-from detector.registry import MODEL_HELP
+from detector.registry import MODEL_HELP, add_model_option
 from training.config import load_config
 
 logger = logging.getLogger("garble-train")
@@ -23,12 +23,17 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in (
         ("prepare", "build the labelled train/dev/test dataset from clean text"),
         ("train", "fine-tune, calibrate on dev and write the model folder"),
-        ("all", "prepare, train, then write the ONNX export (an int8 one calibrated on dev)"),
+        (
+            "all",
+            "prepare, train, calibrate the stored weights and write the ONNX export: the "
+            "shipped folder in one command",
+        ),
     ):
         cmd = sub.add_parser(name, help=help_)
         cmd.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
         cmd.add_argument("--output", help="override the config's output folder")
     _add_baselines_parser(sub)
+    _add_evaluate_parser(sub)
     export = sub.add_parser("export-onnx", help="write the int8 ONNX export for --backend onnx")
     export.add_argument("--model", help="model folder (default: the shipped model)")
     export.add_argument(
@@ -48,8 +53,6 @@ def _parser() -> argparse.ArgumentParser:
         "--config", required=True, help="YAML config whose calibration rule and version to use"
     )
     cal.add_argument("--data", help="prepared dataset (default: the config's data.output_dir)")
-    store = sub.add_parser("store-int8", help="rewrite a model folder's weights as int8")
-    store.add_argument("--model", required=True, help="model folder (then rerun export-onnx)")
     return parser
 
 
@@ -67,6 +70,48 @@ def _add_baselines_parser(sub) -> None:
         "--max-dev", type=int, default=2000, help="dev rows to calibrate perplexity on (2000)"
     )
     cmd.add_argument("--max-test", type=int, help="test rows to evaluate perplexity on (all)")
+
+
+def _add_evaluate_parser(sub) -> None:
+    """Add `evaluate`: metrics of a model and the baselines on a labelled JSONL."""
+    ev = sub.add_parser("evaluate", help="metrics of the model and baselines on a labelled JSONL")
+    ev.add_argument("data", help="JSONL with a text field and a 0/1 label field (1 = garbled)")
+    ev.add_argument("--text-field", default="text")
+    ev.add_argument("--label-field", default="label")
+    ev.add_argument("--group-by", action="append", default=[], metavar="FIELD", help="repeatable")
+    add_model_option(ev)
+    ev.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="tfidf, perplexity or a folder",
+    )
+    ev.add_argument("--out", required=True, help="folder for metrics.json, plots and report.md")
+
+
+def _run_evaluate(args: argparse.Namespace) -> None:
+    """Score the labelled JSONL with the model and baselines; write the report, print the table."""
+    from pathlib import Path
+
+    from detector.api import GarbleDetector
+    from training.evaluate import evaluate, read_labelled
+    from training.report import table, write_plots, write_report
+
+    if not Path(args.data).is_file():
+        raise FileNotFoundError(f"{args.data}: no such file")
+    data = read_labelled(args.data, args.text_field, args.label_field, args.group_by)
+    scorers = {"garble-detector": GarbleDetector.from_pretrained(args.model)}
+    if args.baseline:
+        from training.baselines import load_scorer
+
+        scorers.update({name: load_scorer(name) for name in args.baseline})
+    results, scores = evaluate(data, scorers)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = write_report(out, args.data, results, write_plots(out, data.labels, scores))
+    logger.info("wrote %s", report)
+    print(table(results))
 
 
 def _run_baselines(args: argparse.Namespace) -> None:
@@ -113,12 +158,6 @@ def _run_export_transformers(args: argparse.Namespace) -> None:
     print(out)
 
 
-def _run_store_int8(args: argparse.Namespace) -> None:
-    from training.compress import store_int8
-
-    print(store_int8(args.model))
-
-
 def _run_calibrate(args: argparse.Namespace) -> None:
     from training.recalibrate import recalibrate
 
@@ -140,19 +179,19 @@ def _run_pipeline(args: argparse.Namespace) -> None:
         prepare(config)
     if args.command in ("train", "all"):
         folder = train(config, command=shlex.join(["garble-train", *sys.argv[1:]]))
-        if args.command == "all":  # the int8 export, calibrated on the same dev split
-            from training.recalibrate import write_export
+        if args.command == "all":
+            from training.recalibrate import finish
 
-            write_export(folder, config.data.output_dir)
+            finish(folder, config)
         print(folder)
 
 
 _COMMANDS = {
     "export-onnx": _run_export,
     "export-transformers": _run_export_transformers,
-    "store-int8": _run_store_int8,
     "calibrate": _run_calibrate,
     "baselines": _run_baselines,
+    "evaluate": _run_evaluate,
 }
 
 

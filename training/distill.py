@@ -9,7 +9,6 @@ import torch
 
 from detector.api import GarbleDetector
 from training.config import DistillConfig
-from training.teacher_margins import SUFFIX, read_margins
 from training.token_loss import TokenLossTrainer
 
 logger = logging.getLogger(__name__)
@@ -18,17 +17,9 @@ TEACHER_COLUMN = "teacher_margin"
 
 
 def add_teacher_margins(train_ds, texts: list[str], cfg: DistillConfig):
-    """Return ``train_ds`` with the teacher's logit margin of each row as a column.
-
-    ``cfg.teacher`` is a model folder, which scores the rows now, or a margins file written by
-    ``scripts/teacher_gpu.py`` for the same prepared data.
-    """
-    if cfg.teacher.endswith(SUFFIX):
-        logger.info("reading %d teacher margins from %s", len(texts), cfg.teacher)
-        margins = read_margins(cfg.teacher, "train", texts)
-    else:
-        logger.info("scoring %d training rows with teacher %s", len(texts), cfg.teacher)
-        margins = GarbleDetector.from_pretrained(cfg.teacher).margins(texts)
+    """Return ``train_ds`` with the logit margin of each row by teacher folder ``cfg.teacher``."""
+    logger.info("scoring %d training rows with teacher %s", len(texts), cfg.teacher)
+    margins = GarbleDetector.from_pretrained(cfg.teacher).margins(texts)
     return train_ds.add_column(TEACHER_COLUMN, margins)
 
 

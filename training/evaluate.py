@@ -1,4 +1,4 @@
-"""`garble evaluate`: score a labelled JSONL with the model and baselines, per group and overall."""
+"""`garble-train evaluate`: score a labelled JSONL with the model and baselines, per group."""
 
 from __future__ import annotations
 

@@ -6,23 +6,21 @@ import json
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
-from functools import cache, partial
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from training.config import Config, DataConfig, MTConfig, save_config
-from training.context import garbled_contexts
 from training.recipes.base import Corruption, Recipe, Span
-from training.recipes.lm_rewrite import plan_rewrite, rewrite_batch
 from training.recipes.mt import clause_span, partial_round_trip_batch, round_trip_batch
+from training.recipes.registry import GARBLING_RECIPES, RECIPES
 from training.sources import CleanSentence, load_source
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
-GARBLING_RECIPES = ("mt_round_trip", "spinner", "mt_noise", "lm_rewrite")
 _MT_CHUNK = 2000
 
 
@@ -68,33 +66,14 @@ def _record(sent: CleanSentence, recipe: str, result: Corruption | None, detail:
 
 def _sentence_recipes(data: DataConfig, donors: list[str]) -> dict[str, Recipe]:
     """Return the per-sentence recipe functions ``(sentence, rng) -> Corruption | None``."""
-    from training.recipes.negatives import hard_negative
+    from training.recipes.thesaurus import Thesaurus
 
-    recipes: dict[str, Recipe] = {"hard_negative": hard_negative}
-    if data.recipes.get("spinner", 0) > 0 or data.recipes.get("mt_noise", 0) > 0:
-        from training.recipes.mt_noise import mt_noise
-        from training.recipes.spinner import spin
-        from training.recipes.thesaurus import Thesaurus
-
-        thesaurus = Thesaurus.load()
-        lexicon = None
-        if data.mt_noise.untranslated:
-            from training.recipes.untranslated import build_lexicon, lexicon_words
-
-            lexicon = build_lexicon(lexicon_words(donors), data.mt.pivots)
-        recipes["spinner"] = partial(
-            spin, thesaurus=thesaurus, rate=data.spinner.rate, min_subs=data.spinner.min_subs
-        )
-        recipes["mt_noise"] = partial(
-            mt_noise,
-            donors=donors,
-            synonyms=thesaurus.synonyms,
-            max_ops=data.mt_noise.max_ops,
-            grammar=data.mt_noise.grammar,
-            lexicon=lexicon,
-            missing_verbs=data.mt_noise.missing_verbs,
-        )
-    return recipes
+    thesaurus = cache(Thesaurus.load)  # loaded once, and only if a recipe needs it
+    return {
+        name: spec.build(data, donors, thesaurus)
+        for name, spec in RECIPES.items()
+        if spec.build is not None and data.recipes.get(name, 0) > 0
+    }
 
 
 def _mt_plan(sentence: str, rng: random.Random, mt: MTConfig) -> tuple[str, Span | None]:
@@ -126,37 +105,6 @@ def _round_trips(
     return results
 
 
-@cache
-def _rewrite_lm() -> tuple:
-    """Return (model, tokenizer) of the LM that the lm_rewrite recipe samples from."""
-    from training.baselines.perplexity import load_lm
-
-    return load_lm()[:2]
-
-
-def _lm_rewrites(
-    sentences: list[CleanSentence],
-    chosen: list[str],
-    rngs: list[random.Random],
-    data: DataConfig,
-    seed: int,
-) -> dict[int, Corruption | None]:
-    """Return the LM rewrite of each sentence whose recipe is lm_rewrite, generated in batches."""
-    cfg = data.lm_rewrite
-    plans = {
-        i: plan_rewrite(sentences[i].text, rngs[i], cfg.min_words, cfg.max_words)
-        for i, c in enumerate(chosen)
-        if c == "lm_rewrite"
-    }
-    idx = [i for i, p in plans.items() if p is not None]
-    if not idx:
-        return {}
-    texts = [sentences[i].text for i in idx]
-    outs = rewrite_batch(texts, [plans[i] for i in idx], _rewrite_lm(), cfg, seed)
-    logger.info("LM rewrites: %d of %d sentences", sum(o is not None for o in outs), len(plans))
-    return dict(zip(idx, outs, strict=True))
-
-
 def _mt_detail(plan: tuple[str, Span | None]) -> str:
     spec, clause = plan
     return f"partial:{spec}" if clause else spec
@@ -178,40 +126,24 @@ def is_unusual(sentence: str) -> bool:
 
 
 def _choose_recipes(
-    sentences: list[CleanSentence],
-    rngs: list[random.Random],
-    data: DataConfig,
-    real_phrase: Callable[[str], bool] | None = None,
+    sentences: list[CleanSentence], rngs: list[random.Random], data: DataConfig
 ) -> list[str]:
     """Return each sentence's recipe, drawn by weight.
 
-    Unusual sentences lean to clean (``unusual_clean_boost``); with ``real_phrase``, sentences
-    it accepts lean to the spinner (``spinner_phrase_boost``). One draw per sentence either way,
-    so a boost changes only the recipes of the sentences it applies to.
+    Unusual sentences lean to clean (``unusual_clean_boost``). One draw per sentence either
+    way, so the boost changes only the recipes of the sentences it applies to.
     """
     names = sorted(data.recipes)
 
     def factor(name: str, text: str) -> float:
         if name == "clean" and data.unusual_clean_boost != 1.0 and is_unusual(text):
             return data.unusual_clean_boost
-        if name == "spinner" and real_phrase is not None and real_phrase(text):
-            return data.spinner_phrase_boost
         return 1.0
 
     return [
         rng.choices(names, [data.recipes[n] * factor(n, s.text) for n in names])[0]
         for s, rng in zip(sentences, rngs, strict=True)
     ]
-
-
-def _real_phrase_test(data: DataConfig) -> Callable[[str], bool] | None:
-    """Return the spinner's real-phrase test when ``spinner_phrase_boost`` asks for it."""
-    if data.spinner_phrase_boost == 1.0 or data.recipes.get("spinner", 0) <= 0:
-        return None
-    from training.recipes.spinner import has_real_phrase
-    from training.recipes.thesaurus import Thesaurus
-
-    return partial(has_real_phrase, thesaurus=Thesaurus.load())
 
 
 def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -> list[dict]:
@@ -222,41 +154,23 @@ def corrupt_split(sentences: list[CleanSentence], data: DataConfig, seed: int) -
     learns the garbling rather than the topic.
     """
     rngs = [random.Random(f"{seed}:{s.doc_id}:{s.text}") for s in sentences]
-    chosen = _choose_recipes(sentences, rngs, data, _real_phrase_test(data))
+    chosen = _choose_recipes(sentences, rngs, data)
     funcs = _sentence_recipes(data, [s.text for s in sentences])
     plan = {
         i: _mt_plan(sentences[i].text, rngs[i], data.mt)
         for i, c in enumerate(chosen)
         if c == "mt_round_trip"
     }
-    batched = {
-        **_round_trips(sentences, plan, data),
-        **_lm_rewrites(sentences, chosen, rngs, data, seed),
-    }
+    batched = _round_trips(sentences, plan, data)
     records: list[dict] = []
-    owners: list[int] = []  # the sentence of each record
-    garbled: dict[int, str] = {}
     for i, (sent, recipe) in enumerate(zip(sentences, chosen, strict=True)):
         result = funcs[recipe](sent.text, rngs[i]) if recipe in funcs else batched.get(i)
         if result is None:
             recipe = "clean"
         detail = _mt_detail(plan[i]) if result and i in plan else ""
         records.append(_record(sent, recipe, result, detail))
-        owners.append(i)
-        if recipe in GARBLING_RECIPES:
-            garbled[i] = recipe
         if data.keep_original and recipe in GARBLING_RECIPES:
             records.append(_record(sent, "clean", None))
-            owners.append(i)
-    if data.context is not None:
-        specs = {i: plan[i][0] for i in garbled if i in plan}
-        contexts = garbled_contexts(
-            sentences, garbled, funcs, specs, partial(_round_trips, data=data), data.context, seed
-        )
-        for record, i in zip(records, owners, strict=True):
-            own = contexts.get(i) if record["label"] == 1 else None
-            record["context"] = sentences[i].previous if own is None else own
-            record["context_garbled"] = own is not None
     return records
 
 
@@ -280,10 +194,7 @@ def _split_records(
     records = _draws([s for s in sentences if s.source not in holdout], data, seed, draws)
     for sent in sentences:
         if sent.source in holdout:
-            record = _record(sent, "clean", None)
-            if data.context is not None:
-                record.update(context=sent.previous, context_garbled=False)
-            records.append(record)
+            records.append(_record(sent, "clean", None))
     return records
 
 

@@ -41,6 +41,21 @@ def recalibrate(folder: str | Path, config: Config, data_dir: str) -> Path:
     return folder
 
 
+def finish(folder: str | Path, config: Config) -> Path:
+    """Make a trained folder the shipped one (the steps of `garble-train all` after training).
+
+    A fully fine-tuned folder stores its weights in fp16 or int8, which shift the margins a
+    little: its calibration and threshold are refitted on the stored weights (as `garble-train
+    calibrate` does). A folder stored over a base encoder was calibrated as stored. Then the
+    ONNX export is written, an int8 one with its own calibration on the same dev split.
+    """
+    data_dir = config.data.output_dir
+    if not config.model.train_top_layers:
+        recalibrate(folder, config, data_dir)
+    write_export(folder, data_dir)
+    return Path(folder)
+
+
 def write_export(folder: str | Path, calibrate_on: str | None = None) -> Path:
     """Write a folder's ONNX export and return its path.
 

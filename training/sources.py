@@ -32,7 +32,6 @@ class CleanSentence:
     doc_id: str
     source: str
     domain: str
-    previous: str = ""  # the sentence before it in its document ("" for a document's first)
 
 
 def is_clean_prose(sentence: str, min_words: int = 4, max_words: int = 60) -> bool:
@@ -188,14 +187,12 @@ def load_source(cfg: SourceConfig, seed: int) -> list[CleanSentence]:
     if not Path(cfg.path).exists():
         raise FileNotFoundError(f"source {cfg.name!r}: {cfg.path} not found")
     seen: set[str] = set()
-    last: dict[str, str] = {}
     rows: list[CleanSentence] = []
     for text, doc_id in _READERS[cfg.kind](cfg):
         key, doc = " ".join(text.lower().split()), f"{cfg.name}:{doc_id}"
         if key not in seen:
             seen.add(key)
-            rows.append(CleanSentence(text, doc, cfg.name, cfg.domain, last.get(doc, "")))
-        last[doc] = text
+            rows.append(CleanSentence(text, doc, cfg.name, cfg.domain))
     if cfg.max_sentences is not None and len(rows) > cfg.max_sentences:
         rows = random.Random(seed).sample(rows, cfg.max_sentences)
     logger.info("source %s: %d sentences", cfg.name, len(rows))

@@ -16,15 +16,12 @@ from detector.base_weights import BASES, write_base_spec
 from detector.meta import ModelMeta
 from detector.versions import package_versions
 from detector.weights import WEIGHTS_FILE, save_delta, save_int8
-from training.adapters import add_adapters, merge_adapters
 from training.calibrate import calibrate_on_split
 from training.card import model_card
-from training.config import CalibrationConfig, Config, ModelConfig, save_config
-from training.context import drop_contexts, encode_with_context
+from training.config import CalibrationConfig, Config, save_config
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
 from training.metrics import per_recipe_metrics
-from training.pair_loss import PAIR_GROUP, PairLossTrainer, pair_groups
 from training.prepare import load_prepared
 from training.token_loss import (
     TOKEN_LABELS,
@@ -41,28 +38,14 @@ logger = logging.getLogger(__name__)
 _PACKAGES = ("torch", "transformers", "datasets", "scikit-learn", "garble-detector")
 
 
-def _tokenize(
-    ds: Dataset,
-    tokenizer,
-    max_length: int,
-    model: ModelConfig | None = None,
-    seed: int = 0,
-    tag_tokens: bool = False,
-) -> Dataset:
-    """Encode the rows; as (context, text) pairs if ``model.context`` is set; with
-    ``tag_tokens`` also each token's label (changed by the recipe or not)."""
+def _tokenize(ds: Dataset, tokenizer, max_length: int, tag_tokens: bool = False) -> Dataset:
+    """Encode the rows; with ``tag_tokens`` also each token's label (changed by the recipe or
+    not)."""
 
-    def encode(batch: dict, idx: list[int]) -> dict:
-        if model is not None and model.context:
-            kept = drop_contexts(batch["context"], model.context_dropout, seed, idx[0])
-            enc = encode_with_context(tokenizer, kept, batch["text"], max_length)
-        else:
-            enc = tokenizer(
-                batch["text"],
-                truncation=True,
-                max_length=max_length,
-                return_offsets_mapping=tag_tokens,
-            )
+    def encode(batch: dict) -> dict:
+        enc = tokenizer(
+            batch["text"], truncation=True, max_length=max_length, return_offsets_mapping=tag_tokens
+        )
         if tag_tokens:  # clean rows (hard negatives have spans too) have no garbled token
             spans = [s if y else [] for s, y in zip(batch["spans"], batch["label"], strict=True)]
             offsets = enc.pop("offset_mapping")
@@ -71,8 +54,8 @@ def _tokenize(
         return enc
 
     keep = {"input_ids", "attention_mask", "token_type_ids", "label", "length"}
-    keep |= {TOKEN_LABELS, PAIR_GROUP}
-    ds = ds.map(encode, batched=True, with_indices=True)
+    keep.add(TOKEN_LABELS)
+    ds = ds.map(encode, batched=True)
     return ds.remove_columns([c for c in ds.column_names if c not in keep])
 
 
@@ -94,8 +77,8 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         use_cpu=not torch.cuda.is_available(),
         seed=config.seed,
         data_seed=config.seed,
-        # the student, token and pair losses need their extra columns
-        remove_unused_columns=not (config.distill or t.token_loss_weight or t.pair_batches),
+        # the student and token losses need their extra columns
+        remove_unused_columns=not (config.distill or t.token_loss_weight),
     )
     parts = {"model": model, "args": args, "train_dataset": train_ds}
     parts["data_collator"] = DataCollatorWithPadding(tokenizer)
@@ -105,8 +88,6 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         add_token_head(model, config.seed)
     if config.distill is not None:
         trainer: Trainer = DistillTrainer(**parts, token_weight=weight, distill=config.distill)
-    elif t.pair_batches:
-        trainer = PairLossTrainer(**parts, token_weight=weight, pair_weight=t.pair_loss_weight)
     elif weight > 0:
         trainer = TokenLossTrainer(**parts, token_weight=weight)
     else:
@@ -166,24 +147,12 @@ def _train_full(config: Config, dsd: DatasetDict) -> tuple:
         dsd["train"] = dsd["train"].select(range(n))
     model, tokenizer = load_encoder(config.model, config.seed)
     start = time.perf_counter()
-    if config.model.context and "context" not in dsd["train"].column_names:
-        raise ValueError("model.context needs a dataset prepared with data.context")
     tag = config.train.token_loss_weight > 0
-    if config.train.pair_batches:
-        rows = dsd["train"]
-        groups = pair_groups(rows["text"], rows["label"], rows["original"])
-        dsd["train"] = rows.add_column(PAIR_GROUP, groups)
-    train_ds = _tokenize(
-        dsd["train"], tokenizer, config.model.max_length, config.model, config.seed, tag
-    )
+    train_ds = _tokenize(dsd["train"], tokenizer, config.model.max_length, tag)
     if config.distill is not None:
         train_ds = add_teacher_margins(train_ds, list(dsd["train"]["text"]), config.distill)
-    if config.model.adapter is not None:
-        model = add_adapters(model, config.model.adapter)
     with tempfile.TemporaryDirectory() as workdir:
         loss = _fit(config, model, tokenizer, train_ds, workdir)
-    if config.model.adapter is not None:
-        model = merge_adapters(model)
     train_seconds = time.perf_counter() - start
     meta = ModelMeta(
         name=config.name, version=config.version, labels=LABELS, max_length=config.model.max_length

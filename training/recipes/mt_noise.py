@@ -11,12 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from training.recipes.base import Corruption, Span, apply_edits, match_case, word_spans
-
-if TYPE_CHECKING:
-    from training.recipes.untranslated import Lexicon
 
 Edit = tuple[int, int, str]
 Synonyms = Callable[[str], Sequence[str]]
@@ -439,19 +435,10 @@ def wrong_sense_word(sentence: str, rng: random.Random, synonyms: Synonyms) -> C
 
 
 def _planners(
-    donors: Sequence[str],
-    synonyms: Synonyms,
-    grammar: bool = False,
-    lexicon: Lexicon | None = None,
-    missing_verbs: bool = False,
+    donors: Sequence[str], synonyms: Synonyms
 ) -> list[Callable[[str, random.Random], list[Edit] | None]]:
-    """Return the edit planners that :func:`mt_noise` draws from.
-
-    ``grammar`` adds wrong inflections and long-range word moves (:mod:`.grammar`); a
-    ``lexicon`` adds words left untranslated (:mod:`.untranslated`); ``missing_verbs`` adds
-    a dropped finite verb (:func:`.grammar.plan_drop_verb`).
-    """
-    planners = [
+    """Return the edit planners that :func:`mt_noise` draws from."""
+    return [
         _plan_duplicate,
         _plan_swap,
         _plan_drop,
@@ -459,19 +446,6 @@ def _planners(
         lambda text, rng: _plan_fuse(text, rng, donors),
         lambda text, rng: _plan_wrong_sense(text, rng, synonyms),
     ]
-    if grammar:
-        from training.recipes.grammar import plan_inflect, plan_move
-
-        planners += [plan_inflect, plan_move]
-    if lexicon is not None:
-        from training.recipes.untranslated import plan_untranslated
-
-        planners.append(lambda text, rng: plan_untranslated(text, rng, lexicon))
-    if missing_verbs:
-        from training.recipes.grammar import plan_drop_verb
-
-        planners.append(plan_drop_verb)
-    return planners
 
 
 def mt_noise(
@@ -480,12 +454,9 @@ def mt_noise(
     donors: Sequence[str],
     synonyms: Synonyms,
     max_ops: int = 3,
-    grammar: bool = False,
-    lexicon: Lexicon | None = None,
-    missing_verbs: bool = False,
 ) -> Corruption | None:
     """Return the sentence with a random mix of 1..max_ops MT errors and their merged spans."""
-    planners = _planners(donors, synonyms, grammar, lexicon, missing_verbs)
+    planners = _planners(donors, synonyms)
     n_ops = rng.randint(1, max(1, min(max_ops, len(planners))))
     text, spans = sentence, []
     applied = 0

@@ -92,20 +92,6 @@ def _real_sites(sentence: str, thesaurus: Thesaurus) -> Iterator[_Site]:
     yield from _pass_sites(sentence, spans, words, used, _PASSES[0], thesaurus)
 
 
-def has_real_phrase(sentence: str, thesaurus: Thesaurus) -> bool:
-    """Return True when ``sentence`` holds a term that a real tortured phrase replaces."""
-    return next(_real_sites(sentence, thesaurus), None) is not None
-
-
-def swap_real_phrase(sentence: str, thesaurus: Thesaurus, rng: random.Random) -> Corruption | None:
-    """Return ``sentence`` with its first real-phrase term swapped (a probe), or None."""
-    site = next(_real_sites(sentence, thesaurus), None)
-    if site is None:
-        return None
-    start, text = _fix_article(sentence, site, _pick(site, rng), 0)
-    return apply_edits(sentence, [(start, site.end, text)])
-
-
 def _find_sites(
     sentence: str, spans: list[tuple[int, int]], words: list[str], th: Thesaurus, rate: float
 ) -> list[_Site]:
