@@ -90,6 +90,7 @@ def main() -> None:
     p.add_argument("--alpha", type=float, default=0.7)
     p.add_argument("--temperature", type=float, default=2.0)
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.manual_seed(a.seed)
@@ -104,11 +105,15 @@ def main() -> None:
     log.info("%d rows (%d labelled)", len(texts), len(own))
     start = time.perf_counter()
     teacher = GarbleDetector.from_pretrained(a.teacher, backend="torch")
+    torch.set_num_threads(a.threads)
     t_margins = teacher.margins(texts)
+    with open(f"{a.out}.teacher.json", "w", encoding="utf-8") as f:
+        json.dump(t_margins, f)
     log.info("teacher scored %d rows in %.0f s", len(texts), time.perf_counter() - start)
     log.info("teacher: %s", json.dumps(score(teacher, sets)))
     del teacher
 
+    torch.set_num_threads(a.threads)  # from_pretrained set one a core: two stall on a shared core
     model = load_classifier(a.student).train()
     tok = AutoTokenizer.from_pretrained(a.student)
     max_length = base.meta.max_length
