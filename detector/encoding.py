@@ -43,10 +43,13 @@ class BatchEncoder:
     def encode(self, sentences: list[str], contexts: list[str] | None = None) -> list[Encoding]:
         """Return the unpadded, truncated encoding of each sentence, or of each pair
         (context, sentence) where ``contexts`` gives a non-empty one."""
-        if contexts is None:
-            return self.tokenizer.encode_batch(sentences)
-        pairs = zip(contexts, sentences, strict=True)
-        return self.tokenizer.encode_batch([(c, s) if c else s for c, s in pairs])
+        try:
+            if contexts is None:
+                return self.tokenizer.encode_batch(sentences)
+            pairs = zip(contexts, sentences, strict=True)
+            return self.tokenizer.encode_batch([(c, s) if c else s for c, s in pairs])
+        except TypeError as exc:  # the tokenizer's message does not say which text
+            raise ValueError(_unencodable(sentences + (contexts or []))) from exc
 
     def pad(self, encodings: list[Encoding]) -> dict[str, np.ndarray]:
         """Return ``input_ids``, ``attention_mask`` and ``token_type_ids`` padded to the longest."""
@@ -60,3 +63,13 @@ class BatchEncoder:
             mask[row, :n] = 1
             types[row, :n] = e.type_ids
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def _unencodable(texts: list[str]) -> str:
+    """Return why the tokenizer refused one of ``texts`` (a lone surrogate), on one line."""
+    for i, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"text {i} is not valid Unicode (a lone surrogate at character {exc.start})"
+    return "the tokenizer refused the texts"
