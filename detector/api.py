@@ -10,7 +10,7 @@ from pathlib import Path
 
 from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
 from detector.encoding import BatchEncoder
-from detector.meta import Calibration, ModelFolderError, ModelMeta
+from detector.meta import Calibration, ModelFolderError, ModelMeta, check_model_files
 from detector.registry import model_folder
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
@@ -146,6 +146,7 @@ class GarbleDetector:
         loading progress bars to stderr (off by default).
         """
         folder = model_folder(name_or_path)
+        check_model_files(folder)
         meta = ModelMeta.load(folder)
         try:
             encoder = BatchEncoder.from_folder(folder, meta.max_length)
