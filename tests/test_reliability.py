@@ -84,29 +84,20 @@ def _broken_model(file: str, content: str) -> Callable[[Path, Path], Path]:
     return make
 
 
-def _edited_meta(**changes) -> Callable[[Path, Path], Path]:
+def _edited(file: str, **changes) -> Callable[[Path, Path], Path]:
+    """Return a model maker that sets JSON values in ``file`` (``a__b`` sets ``a.b``)."""
+
     def make(tiny: Path, tmp: Path) -> Path:
         folder = tmp / "model"
         shutil.copytree(tiny, folder)
-        meta = json.loads((folder / "meta.json").read_text())
+        values = json.loads((folder / file).read_text())
         for key, value in changes.items():
-            section, _, field = key.partition("__")
-            if field:
-                meta[section][field] = value
-            else:
-                meta[key] = value
-        (folder / "meta.json").write_text(json.dumps(meta))
-        return folder
-
-    return make
-
-
-def _edited_config(**changes) -> Callable[[Path, Path], Path]:
-    def make(tiny: Path, tmp: Path) -> Path:
-        folder = tmp / "model"
-        shutil.copytree(tiny, folder)
-        config = json.loads((folder / "config.json").read_text())
-        (folder / "config.json").write_text(json.dumps({**config, **changes}))
+            *parents, name = key.split("__")
+            target = values
+            for parent in parents:
+                target = target[parent]
+            target[name] = value
+        (folder / file).write_text(json.dumps(values))
         return folder
 
     return make
@@ -408,7 +399,7 @@ CASES = [
         "exit 1: remote code is never run",
         "exit 1: remote code is never run",
         "raises ModelFolderError: remote code is never run",
-        model=_edited_config(auto_map={"AutoModel": "evil.Model"}),
+        model=_edited("config.json", auto_map={"AutoModel": "evil.Model"}),
     ),
     Case(
         "incompatible meta.json",
@@ -417,7 +408,7 @@ CASES = [
         "exit 1: calibration method 'isotonic' is not supported",
         "exit 1: calibration method 'isotonic' is not supported",
         "raises ModelFolderError: calibration method 'isotonic' is not supported",
-        model=_edited_meta(calibration__method="isotonic"),
+        model=_edited("meta.json", calibration__method="isotonic"),
     ),
     Case(
         "incompatible architecture",
@@ -426,7 +417,7 @@ CASES = [
         "exit 1: garblenet",
         "exit 1: garblenet",
         "raises ValueError: garblenet",
-        model=_edited_config(model_type="garblenet"),
+        model=_edited("config.json", model_type="garblenet"),
     ),
     Case(
         "10 MB single line",
