@@ -256,7 +256,7 @@ class GarbleDetector:
             raise TypeError(f"text must be a str, not {type(text).__name__}")
         threshold = self.threshold if threshold is None else threshold
         sentences = split_sentences(text)
-        scores = self.score([s.text for s in sentences])
+        scores = self.score_stream(s.text for s in sentences)  # memory bounded by a chunk
         rounded = [round(p, 4) for p in scores]
         rows = [
             SentenceScore(i + 1, s.start, s.end, s.text, p, p >= threshold)
