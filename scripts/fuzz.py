@@ -19,6 +19,7 @@ import io
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import zstandard
@@ -163,18 +164,22 @@ def main_fuzz() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--model", help="model folder (default: train a tiny random one)")
+    parser.add_argument("--only", nargs="+", metavar="TARGET", help="run only these targets")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         model = Path(args.model) if args.model else _tiny_model(tmp)
         runs = targets(model, tmp)
+        runs = {name: run for name, run in runs.items() if name in (args.only or runs)}
         start = time.monotonic()
         while time.monotonic() - start < args.minutes * 60:
             for name, target in runs.items():
                 try:
                     target()
                 except Exception as exc:  # report the failing input and stop
-                    print(f"FAIL {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    notes = "\n".join(getattr(exc, "__notes__", []))  # Hypothesis: the input
+                    print(f"FAIL {name}: {type(exc).__name__}: {exc}\n{notes}", file=sys.stderr)
+                    traceback.print_exception(exc, file=sys.stderr)
                     return 1
         minutes = (time.monotonic() - start) / 60
         print(f"fuzzed {minutes:.1f} min, no failure; inputs per target: {SEEN}")
