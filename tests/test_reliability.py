@@ -475,8 +475,12 @@ def test_score(case: Case, tiny_model: Path, folder: Path, capsys) -> None:
         assert code == 0, err
         payload = json.loads(out)
         assert payload["sentences"]
-        for s in payload["sentences"]:
+        text, end = load_text(str(path))[0], 0
+        for s in payload["sentences"]:  # in order; nothing but whitespace left out
             assert 0.0 <= s["score"] <= 1.0 and s["text"] == s["text"].strip() and s["text"]
+            assert text[s["start"] : s["end"]] == s["text"] and not text[end : s["start"]].strip()
+            end = s["end"]
+        assert not text[end:].strip()
     else:
         _check_one_line_error(code, out, err, case.score)
 
