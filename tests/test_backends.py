@@ -84,7 +84,12 @@ def test_batches_are_sorted_and_padded_to_their_longest(tiny_model):
     encoder = BatchEncoder.from_folder(tiny_model, max_length=64)
     detector = GarbleDetector(backend, encoder, GarbleDetector.from_pretrained(tiny_model).meta, 2)
     margins = detector.margins(SENTENCES)
-    assert margins == [float(len(e.ids)) for e in encoder.encode(SENTENCES)]
+    # A row's margin is its token count; the long sentence's is the token-weighted mean over
+    # its windows of 64 tokens.
+    windows = [[e, *e.overflowing] for e in encoder.encode(SENTENCES)]
+    assert len(windows[-1]) > 1
+    expected = [sum(len(w.ids) ** 2 for w in ws) / sum(len(w.ids) for w in ws) for ws in windows]
+    assert margins == pytest.approx(expected)
     assert all(width == longest for width, longest in backend.widths)
     assert [w for w, _ in backend.widths] == sorted(w for w, _ in backend.widths)
     assert detector.margins([]) == []
