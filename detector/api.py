@@ -10,7 +10,7 @@ from pathlib import Path
 
 from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
 from detector.encoding import BatchEncoder
-from detector.meta import Calibration, ModelFolderError, ModelMeta
+from detector.meta import Calibration, ModelFolderError, ModelMeta, check_model_files
 from detector.registry import model_folder
 from detector.segment import split_sentences
 from detector.workers import WorkerPool
@@ -121,7 +121,7 @@ class GarbleDetector:
         self.encoder = encoder
         self.meta = meta
         self.batch_size = batch_size
-        self.truncated = 0  # sentences scored on their first max_length tokens only, so far
+        self.windowed = 0  # sentences longer than max_length tokens, scored in windows, so far
         self.scored = 0  # sentences scored, so far
 
     @classmethod
@@ -146,6 +146,7 @@ class GarbleDetector:
         loading progress bars to stderr (off by default).
         """
         folder = model_folder(name_or_path)
+        check_model_files(folder)
         meta = ModelMeta.load(folder)
         try:
             encoder = BatchEncoder.from_folder(folder, meta.max_length)
@@ -183,40 +184,48 @@ class GarbleDetector:
         """Return the raw logit margin (garbled minus clean) of each sentence.
 
         Sentences are tokenised once, sorted by token count and batched, so each batch is
-        padded only to its own longest sentence.
+        padded only to its own longest sentence. A sentence longer than ``max_length`` tokens
+        is scored in consecutive windows of ``max_length`` tokens that cover all of it; its
+        margin is the mean of theirs, weighted by their tokens.
         """
         sentences = _strings(sentences, "sentences")
-        encodings = self.encoder.encode(sentences)
-        self._note_truncated(sum(bool(e.overflowing) for e in encodings), len(encodings))
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        batches = token_batches([len(encodings[i].ids) for i in order], self.batch_size)
+        windows, owners, long = [], [], 0
+        for i, encoding in enumerate(self.encoder.encode(sentences)):
+            windows += [encoding, *encoding.overflowing]
+            owners += [i] * (1 + len(encoding.overflowing))
+            long += bool(encoding.overflowing)
+        self._note_windowed(long, len(sentences))
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k].ids))
+        batches = token_batches([len(windows[k].ids) for k in order], self.batch_size)
         batches = [[order[k] for k in batch] for batch in batches]
-        padded = (self.encoder.pad([encodings[i] for i in idx]) for idx in batches)
+        padded = (self.encoder.pad([windows[k] for k in idx]) for idx in batches)
         run_all = getattr(self.backend, "logits_many", None)  # worker processes
         results = run_all(padded) if run_all else map(self.backend.logits, padded)
-        out = [0.0] * len(encodings)
+        total, tokens = [0.0] * len(sentences), [0] * len(sentences)
         for idx, logits in zip(batches, results, strict=True):
-            for i, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
-                out[i] = m
-        return out
+            for k, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
+                n = len(windows[k].ids)
+                total[owners[k]] += m * n
+                tokens[owners[k]] += n
+        return [t / n if n else 0.0 for t, n in zip(total, tokens, strict=True)]
 
-    def _note_truncated(self, n: int, of: int) -> None:
-        """Count sentences cut to ``max_length`` tokens; warn the first time it happens.
+    def _note_windowed(self, n: int, of: int) -> None:
+        """Count sentences longer than ``max_length`` tokens (scored in windows); warn once.
 
         The warning counts every sentence scored so far (``score_stream`` scores chunk by
-        chunk); ``truncated`` and ``scored`` keep counting after it.
+        chunk); ``windowed`` and ``scored`` keep counting after it.
         """
         self.scored += of
-        if n and not self.truncated:
+        if n and not self.windowed:
             logger.warning(
-                "%d of the %d sentences scored so far are longer than %d tokens; only their "
-                "first %d tokens were scored (warned once per model load)",
+                "%d of the %d sentences scored so far are longer than %d tokens; each is scored "
+                "in windows of %d tokens that cover all of it (warned once per model load)",
                 n,
                 self.scored,
                 self.meta.max_length,
                 self.meta.max_length,
             )
-        self.truncated += n
+        self.windowed += n
 
     def close(self) -> None:
         """Stop the backend's worker processes, if it has any."""
@@ -245,7 +254,7 @@ class GarbleDetector:
             raise TypeError(f"text must be a str, not {type(text).__name__}")
         threshold = self.threshold if threshold is None else threshold
         sentences = split_sentences(text)
-        scores = self.score([s.text for s in sentences])
+        scores = self.score_stream(s.text for s in sentences)  # memory bounded by a chunk
         rounded = [round(p, 4) for p in scores]
         rows = [
             SentenceScore(i + 1, s.start, s.end, s.text, p, p >= threshold)

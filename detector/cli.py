@@ -91,6 +91,15 @@ def _quiet_transformers(verbose: bool) -> None:
         hf_logging.disable_progress_bar()
 
 
+def _one_line(exc: Exception) -> str:
+    """Return the user's one-line message for an error (an OS error: where and why; one
+    without a file name is stdout's)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename or 'cannot write the output'}: {exc.strerror}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -101,11 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"score": _score, "batch": _batch}
         print(commands[args.command](args))
+        sys.stdout.flush()  # a full disk under stdout is reported here, not at exit
     except BrokenPipeError:
         return 0
     except (InputError, OSError, ValueError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"garble: error: {message}", file=sys.stderr)
+        print(f"garble: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

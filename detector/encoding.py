@@ -41,8 +41,12 @@ class BatchEncoder:
         return cls(tokenizer.backend_tokenizer, max_length, tokenizer.pad_token_id or 0)
 
     def encode(self, sentences: list[str]) -> list[Encoding]:
-        """Return the unpadded, truncated encoding of each sentence."""
-        return self.tokenizer.encode_batch(sentences)
+        """Return the unpadded encoding of each sentence (longer ones keep their further
+        windows in ``overflowing``)."""
+        try:
+            return self.tokenizer.encode_batch(sentences)
+        except TypeError as exc:  # the tokenizer's message does not say which text
+            raise ValueError(_unencodable(sentences)) from exc
 
     def pad(self, encodings: list[Encoding]) -> dict[str, np.ndarray]:
         """Return ``input_ids``, ``attention_mask`` and ``token_type_ids`` padded to the longest."""
@@ -56,3 +60,13 @@ class BatchEncoder:
             mask[row, :n] = 1
             types[row, :n] = e.type_ids
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def _unencodable(texts: list[str]) -> str:
+    """Return why the tokenizer refused one of ``texts`` (a lone surrogate), on one line."""
+    for i, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"text {i} is not valid Unicode (a lone surrogate at character {exc.start})"
+    return "the tokenizer refused the texts"

@@ -10,6 +10,9 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 META_FILE = "meta.json"
+# Files that load through pickle (which can run code): a model folder holding one is refused.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".h5")
+MAX_LENGTH_LIMIT = 8192
 
 
 class ModelFolderError(OSError):
@@ -72,6 +75,50 @@ class ModelMeta:
         """Return the metadata in ``folder/meta.json``, checked field by field."""
         path = Path(folder) / META_FILE
         try:
-            return TypeAdapter(cls).validate_json(path.read_bytes())
+            meta = TypeAdapter(cls).validate_json(path.read_bytes())
+            meta.check()
         except ValueError as exc:  # pydantic's ValidationError is one
             raise ModelFolderError(f"{path}: not a valid meta.json ({error_reason(exc)})") from exc
+        return meta
+
+    def check(self) -> None:
+        """Raise ValueError for a value this version cannot use (e.g. from a later version)."""
+        c = self.calibration
+        if c.method != "platt":
+            raise ValueError(
+                f"calibration method {c.method!r} is not supported by this version "
+                "of garble-detector (only 'platt')"
+            )
+        if not (math.isfinite(c.a) and math.isfinite(c.b)):
+            raise ValueError("calibration a and b must be finite numbers")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold {self.threshold} is not in [0, 1]")
+        if not 1 < self.max_length <= MAX_LENGTH_LIMIT:
+            raise ValueError(f"max_length {self.max_length} is not in [2, {MAX_LENGTH_LIMIT}]")
+
+
+def check_model_files(folder: str | Path) -> None:
+    """Refuse a model folder that holds pickle-based weights or asks for remote code.
+
+    Models load from safetensors, ONNX and JSON only; a ``.bin`` or ``.pkl`` beside them would
+    be one ``from_pretrained`` fallback away from running code from the folder.
+    """
+    folder = Path(folder)
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() in PICKLE_SUFFIXES and path.is_file():
+            raise ModelFolderError(
+                f"{folder}: refusing to load a model folder with {path.relative_to(folder)}: "
+                "models load from safetensors and JSON only (pickle files can run code)"
+            )
+    config = folder / "config.json"
+    if config.is_file():
+        try:
+            values = json.loads(config.read_bytes())
+        except ValueError as exc:
+            raise ModelFolderError(f"{config}: not valid JSON ({error_reason(exc)})") from exc
+        if not isinstance(values, dict):
+            raise ModelFolderError(f"{config}: not a JSON object")
+        if "auto_map" in values:
+            raise ModelFolderError(
+                f"{config}: asks for the model's own code (auto_map); remote code is never run"
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import asdict
 
@@ -29,8 +30,12 @@ def to_jsonl(result: ArticleResult) -> str:
     return "\n".join(json.dumps(asdict(s), ensure_ascii=False) for s in result.sentences)
 
 
+# C0 and C1 controls and bidi overrides: the table is for a terminal, which would act on them.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = _CONTROLS.sub("\ufffd", " ".join(text.split()))
     return text if len(text) <= width else text[: max(width - 1, 1)] + "\u2026"
 
 

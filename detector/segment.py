@@ -42,7 +42,12 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Return the whitespace-trimmed spans of the sentences pysbd finds in ``text[start:end]``."""
+    """Return the whitespace-trimmed spans of the sentences pysbd finds in ``text[start:end]``.
+
+    Every non-whitespace character of the range is in a span: pysbd drops or alters some
+    characters (control and private-use ones), so text it skipped joins the next sentence and
+    text after its last sentence joins that one.
+    """
     spans: list[tuple[int, int]] = []
     cursor = start
     for piece in _segmenter().segment(text[start:end]):
@@ -50,14 +55,22 @@ def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if not piece:
             continue
         found = text.find(piece, cursor, end)
-        if found < 0:  # pysbd altered the text: fall back to the rest of the span
-            rest = text[cursor:end]
-            found = cursor + len(rest) - len(rest.lstrip())
-            piece = rest.strip()
-        spans.append((found, found + len(piece)))
-        cursor = found + len(piece)
-        if cursor >= end:
+        # pysbd altered the text (not found): the rest of the range is one sentence
+        stop = cursor + len(text[cursor:end].rstrip()) if found < 0 else found + len(piece)
+        between = text[cursor:stop]
+        first = stop - len(between.lstrip())  # any text pysbd skipped starts this sentence
+        if first < stop:
+            spans.append((first, stop))
+        cursor = stop
+        if found < 0 or cursor >= end:
             break
+    rest = text[cursor:end]
+    if rest.strip():
+        tail = cursor + len(rest.rstrip())
+        if spans:
+            spans[-1] = (spans[-1][0], tail)
+        else:
+            spans.append((cursor + len(rest) - len(rest.lstrip()), tail))
     return _reattach_closers(text, spans)
 
 

@@ -79,9 +79,13 @@ def load_classifier(folder: str | Path, **config_overrides):
         return _load_over_base(folder, spec["name"], config_overrides)
     if not is_int8(folder / WEIGHTS_FILE):
         return AutoModelForSequenceClassification.from_pretrained(
-            folder, dtype=torch.float32, **config_overrides
+            folder,
+            dtype=torch.float32,
+            use_safetensors=True,
+            trust_remote_code=False,
+            **config_overrides,
         )
-    config = AutoConfig.from_pretrained(folder, **config_overrides)
+    config = AutoConfig.from_pretrained(folder, trust_remote_code=False, **config_overrides)
     weights = dequantize(load_file(str(folder / WEIGHTS_FILE)))
     model_class = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
     return model_class.from_pretrained(None, config=config, state_dict=weights, dtype=torch.float32)
@@ -91,7 +95,7 @@ def _load_over_base(folder: Path, base: str, config_overrides: dict):
     """Return the classifier of a folder whose weights are a delta over base encoder ``base``."""
     from transformers import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING, AutoConfig
 
-    config = AutoConfig.from_pretrained(folder, **config_overrides)
+    config = AutoConfig.from_pretrained(folder, trust_remote_code=False, **config_overrides)
     model_class = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
     prefix = model_class.base_model_prefix
     state = {

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from tokenizers import Tokenizer
 from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
 
 from detector.api import MAX_BATCH_TOKENS, GarbleDetector, token_batches
@@ -83,7 +84,12 @@ def test_batches_are_sorted_and_padded_to_their_longest(tiny_model):
     encoder = BatchEncoder.from_folder(tiny_model, max_length=64)
     detector = GarbleDetector(backend, encoder, GarbleDetector.from_pretrained(tiny_model).meta, 2)
     margins = detector.margins(SENTENCES)
-    assert margins == [float(len(e.ids)) for e in encoder.encode(SENTENCES)]
+    # A row's margin is its token count; the long sentence's is the token-weighted mean over
+    # its windows of 64 tokens.
+    windows = [[e, *e.overflowing] for e in encoder.encode(SENTENCES)]
+    assert len(windows[-1]) > 1
+    expected = [sum(len(w.ids) ** 2 for w in ws) / sum(len(w.ids) for w in ws) for ws in windows]
+    assert margins == pytest.approx(expected)
     assert all(width == longest for width, longest in backend.widths)
     assert [w for w, _ in backend.widths] == sorted(w for w, _ in backend.widths)
     assert detector.margins([]) == []
@@ -285,20 +291,39 @@ def test_worker_load_error_reaches_the_caller(tiny_model):
         GarbleDetector.from_pretrained(tiny_model, backend="onnx", workers=2)
 
 
-def test_truncated_sentences_are_counted_and_warned_once(tiny_model, caplog):
+def test_long_sentences_are_counted_and_warned_once(tiny_model, caplog):
     detector = GarbleDetector.from_pretrained(tiny_model)
     long = " ".join(["word"] * (3 * detector.meta.max_length))
     with caplog.at_level("WARNING", logger="detector.api"):
         detector.score(["Short.", long])
         detector.score([long, long, "Short."])
-    assert detector.truncated == 3
+    assert detector.windowed == 3
     n = detector.meta.max_length
     warnings = [r.getMessage() for r in caplog.records if r.name == "detector.api"]
     assert warnings == [
-        f"1 of the 2 sentences scored so far are longer than {n} tokens; only their first "
-        f"{n} tokens were scored (warned once per model load)"
+        f"1 of the 2 sentences scored so far are longer than {n} tokens; each is scored in "
+        f"windows of {n} tokens that cover all of it (warned once per model load)"
     ]
     assert detector.scored == 5
+
+
+def test_a_long_sentence_is_scored_in_windows_that_cover_it(tiny_model):
+    """Its margin is the token-weighted mean of its windows' margins: the tail counts."""
+    detector = GarbleDetector.from_pretrained(tiny_model)
+    words = [f"w{i % 97} cat sat on mats" for i in range(300)]
+    sentence = " ".join(words)
+    encoding = detector.encoder.encode([sentence])[0]
+    windows = [encoding, *encoding.overflowing]
+    assert len(windows) > 3 and all(len(w.ids) <= detector.meta.max_length for w in windows)
+    covered = [i for w in windows for i in w.ids if i not in (w.ids[0], w.ids[-1])]
+    whole = Tokenizer.from_str(detector.encoder.tokenizer.to_str())
+    whole.no_truncation()
+    plain = whole.encode(sentence, add_special_tokens=False).ids
+    assert covered == plain  # every token of the sentence is in exactly one window
+    logits = [detector.backend.logits(detector.encoder.pad([w]))[0] for w in windows]
+    weights = [len(w.ids) for w in windows]
+    expected = sum((lg[1] - lg[0]) * n for lg, n in zip(logits, weights, strict=True))
+    assert detector.margins([sentence])[0] == pytest.approx(expected / sum(weights), abs=1e-5)
 
 
 @given(st.lists(st.integers(1, 600), max_size=300).map(sorted), st.integers(1, 80))

@@ -317,7 +317,7 @@ def test_unscorable_rows_become_error_rows(model, tmp_path, capsys):
     assert errors[6] == "text field 'text' is int, not a string"
 
 
-def test_truncation_warnings_count_the_whole_run(model, tmp_path, capsys, caplog):
+def test_long_sentence_warnings_count_the_whole_run(model, tmp_path, capsys, caplog):
     long = " ".join(["word"] * 200)  # longer than the tiny model's 64 tokens
     texts = ["Short.", "Short too.", long, "Short again.", long, long]
     src = write_jsonl(tmp_path / "in.jsonl", [{"text": t} for t in texts])
@@ -330,7 +330,7 @@ def test_truncation_warnings_count_the_whole_run(model, tmp_path, capsys, caplog
     assert warnings[0].startswith("1 of the 4 sentences scored so far are longer than 64 tokens")
     assert warnings[1] == (
         "3 of the 6 sentences scored in this run were longer than 64 tokens; "
-        "only their first 64 tokens were scored"
+        "each was scored in windows of 64 tokens that cover all of it"
     )
 
 

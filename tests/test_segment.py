@@ -154,3 +154,21 @@ def test_sentences_inside_quotations_are_split(text, expected):
     sentences = split_sentences(text)
     assert [s.text for s in sentences] == expected
     _check_offsets(text, sentences)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你好。}\n\n\U000d6086\x11Ψ\U0007d193]\U000dd5cb\U00090d6f?ҧ\U0006d1a8ჸ\U000e5a0d\x07E☄άS"
+        "\U0003eabf\U000506bcᅺ⓸\r◄ዲ Rẗဉ(y<script>x</script>\n",
+        "مرحبا. ֘\u0b7c𗓫\U00082e4f6\U000b15cd\t∯\U000f322d\U000d8dab\U000806e3ố\U0010b5c60⁐☱"
+        "\U0010153eThe council met. \U000fe773Q\x00\U000d61bf矻\U000d6640ᣡ\U000c98ee",
+        '</p>\U000a3f4d𑥙»\u2113ǌpῖ\x0f\U000f1158null嗓\x10\U0004551fᣃ"\U00040f7f\x03l!⣥l⟓\U0001b99f'
+        "\U000aab3f\U001084ad\U000c1c98⿴”\x1f)ઔ\U00084f65«♨\U00062a94໖]\U000f459cDr. Smith Dr. "
+        "Smith አઍ\x05",
+    ],
+    ids=["control-and-private-use", "nul-and-arabic", "quotes-and-abbreviations"],
+)
+def test_text_that_pysbd_drops_stays_in_a_sentence(text):
+    """Found by scripts/fuzz.py: pysbd left characters out, and they were lost between spans."""
+    _check_offsets(text, split_sentences(text))

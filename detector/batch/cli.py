@@ -128,23 +128,23 @@ def run(args: argparse.Namespace) -> str:
     finally:
         for detector in loaded:
             detector.close()
-    _report_truncated(loaded)
+    _report_windowed(loaded)
     return summary
 
 
-def _report_truncated(detectors: list) -> None:
-    """Warn how many sentences of the whole run were cut to the model's ``max_length`` tokens.
+def _report_windowed(detectors: list) -> None:
+    """Warn how many sentences of the whole run were longer than the model's ``max_length``.
 
     The model warns the first time, when it has seen only the first chunk; this is the total
     (of the sentences this process scored: Ray's model actors warn for themselves).
     """
-    truncated = sum(d.truncated for d in detectors)
-    if truncated:
+    windowed = sum(d.windowed for d in detectors)
+    if windowed:
         max_length = detectors[0].meta.max_length
         logger.warning(
             "%d of the %d sentences scored in this run were longer than %d tokens; "
-            "only their first %d tokens were scored",
-            truncated,
+            "each was scored in windows of %d tokens that cover all of it",
+            windowed,
             sum(d.scored for d in detectors),
             max_length,
             max_length,

@@ -26,13 +26,55 @@ def open_decompressed(path: str | Path) -> BinaryIO:
     if codec == ".gz":
         return gzip.open(path, "rb")
     if codec == ".zst":
+        return io.BufferedReader(ZstdFrames(open(path, "rb")))
+    return open(path, "rb")
+
+
+class ZstdFrames(io.RawIOBase):
+    """A zstd stream of one or more frames, decompressed; a truncated last frame is an error.
+
+    zstandard's own stream reader ends quietly at a frame cut short, so a truncated file would
+    read as fewer (or no) rows.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
         import zstandard
 
-        raw = open(path, "rb")  # noqa: SIM115 - the stream reader closes it
-        return io.BufferedReader(
-            zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        )
-    return open(path, "rb")
+        self.raw = raw
+        self.dctx = zstandard.ZstdDecompressor()
+        self.frame = None  # the decompressor of the frame being read
+        self.buffer = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self.buffer:
+            data = self.raw.read(1 << 16)
+            if not data:
+                if self.frame is not None and not self.frame.eof:
+                    import zstandard
+
+                    raise zstandard.ZstdError("truncated file: its last zstd frame is incomplete")
+                return 0
+            self.buffer = memoryview(self._decompress(data))
+        n = min(len(b), len(self.buffer))
+        b[:n] = self.buffer[:n]
+        self.buffer = self.buffer[n:]
+        return n
+
+    def _decompress(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            if self.frame is None or self.frame.eof:
+                self.frame = self.dctx.decompressobj()
+            out.append(self.frame.decompress(data))
+            data = self.frame.unused_data if self.frame.eof else b""
+        return b"".join(out)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 def compress(data: bytes, codec: str | None) -> bytes:

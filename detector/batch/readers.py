@@ -152,14 +152,41 @@ def _read_text(path: Path, text_field: str) -> Iterator[Row]:
             yield Row(f"{path}:{n}", {text_field: text})
 
 
+def _records(reader) -> Iterator[tuple[list[str] | None, str | None]]:
+    """Yield (values, None) per non-empty CSV record, or (None, why) for a malformed one.
+
+    The reader is strict, so broken quoting is reported instead of swallowing the records
+    after it; a quoted field left open at the end of the file ends the file.
+    """
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "end of data" in str(exc) or reader.line_num == line - 1:
+                yield None, f"quoted field opened on line {line} is never closed"
+                return
+            yield None, f"malformed CSV on line {line} ({_first_line(exc)})"
+            continue
+        if values:
+            yield values, None
+
+
 def _read_delimited(path: Path, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     with open_decompressed(path) as raw:
         encoding = _sniff(raw, path) or "utf-8-sig"
         with io.TextIOWrapper(raw, encoding=encoding, newline="") as f:
-            records = (values for values in csv.reader(f, delimiter=delimiter) if values)
-            header = next(records, None)
-            for n, values in enumerate(records, 1):
+            records = _records(csv.reader(f, delimiter=delimiter, strict=True))
+            header, error = next(records, (None, None))
+            if error:
+                raise InputError(f"{path}: the header is malformed ({error})")
+            for n, (values, error) in enumerate(records, 1):
+                if error:
+                    yield Row(f"{path}:{n}", {}, error)
+                    continue
                 fields = dict(zip(header, values, strict=False))
                 if len(values) != len(header):
                     yield Row(

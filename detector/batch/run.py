@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from detector.batch.checkpoint import CHECKPOINT_FILE, VERSION, Checkpoint, partial_dir
+from detector.batch.lock import output_lock
 from detector.batch.readers import Row, count_rows, expand_inputs, iter_rows
 from detector.batch.units import ScoreOptions, Scorer, score_rows
 from detector.batch.writers import Sink, open_sink
@@ -150,7 +151,7 @@ def _remove_partials(job: BatchJob) -> None:
 
 def _previous(job: BatchJob, path: Path) -> Checkpoint | None:
     """Apply ``resume``/``overwrite`` to what is on disk; return the checkpoint to resume."""
-    previous = Checkpoint.load(path)
+    previous = None if job.overwrite else Checkpoint.load(path)
     if previous is not None and not (job.resume or job.overwrite):
         raise InputError(
             f"{path.parent}: an interrupted run exists; "
@@ -271,11 +272,22 @@ def run_batch(
 ) -> BatchSummary:
     """Run ``job`` to completion (resuming it if asked); the model loads after cheap checks.
 
-    ``engine`` defaults to the local engine.
+    ``engine`` defaults to the local engine. Only one run at a time may write an output.
     """
     engine = engine or LocalEngine()
     files = expand_inputs(job.inputs)
     sinks = _check_targets(job, files)
+    with output_lock(job.output):
+        return _run_locked(job, files, sinks, load_scorer, engine)
+
+
+def _run_locked(
+    job: BatchJob,
+    files: list[Path],
+    sinks: dict[str, Sink],
+    load_scorer: ScorerLoader,
+    engine: Engine,
+) -> BatchSummary:
     path = partial_dir(job.output) / CHECKPOINT_FILE
     previous = _previous(job, path)
     scorer = load_scorer()
@@ -283,15 +295,30 @@ def run_batch(
     fingerprint = {**_fingerprint(job, files, opts, scorer), **engine.fingerprint(job)}
     cp = _checkpoint(previous, fingerprint)
     run = Run(job, files, load_scorer, scorer, opts, sinks, cp, path)
-    if not run.cp.complete:
-        partial_dir(job.output).mkdir(parents=True, exist_ok=True)
-        try:
+    try:
+        if not run.cp.complete:
+            partial_dir(job.output).mkdir(parents=True, exist_ok=True)
             engine.stream(run)
-        except InputError:
-            if not path.exists():
-                _remove_partials(job)
-            raise
-        run.cp.complete = True
-        run.cp.save(path)
-    engine.finalize(run)
+            run.cp.complete = True
+            run.cp.save(path)
+        engine.finalize(run)
+    except InputError:
+        if not path.exists():
+            _remove_partials(job)
+        raise
+    except OSError as exc:  # the output's disk is full, or the output cannot be written
+        raise InputError(_write_failure(exc, job, path)) from exc
     return run.summary()
+
+
+def _write_failure(exc: OSError, job: BatchJob, path: Path) -> str:
+    """Return the one-line error of a run stopped by an output it cannot write."""
+    reason = f"cannot write {exc.filename or job.output}: {exc.strerror or exc}"
+    if not path.exists():
+        _remove_partials(job)
+        return f"{reason}; nothing was committed"
+    rows = Checkpoint.load(path).rows_in
+    return (
+        f"{reason}; the first {rows} input rows are committed in {path.parent}: fix the cause, "
+        "then rerun with --resume"
+    )

@@ -13,6 +13,7 @@ scored gets an error row: ``<prefix>error`` says why and the score and flag are 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -40,6 +41,8 @@ _FIELD_TYPES = {
     "error": "string",
 }
 DEFAULT_PREFIX = "garble_"
+# Lone UTF-16 surrogates (JSON escapes such as "\\ud800") cannot be encoded, nor tokenised.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Scorer(Protocol):
@@ -120,6 +123,8 @@ def _pieces(row: Row, opts: ScoreOptions) -> list[Sentence] | str:
         return f"text field '{field}' is {type(text).__name__}, not a string"
     if not text.strip():
         return "empty text"
+    if bad := _SURROGATE.search(text):
+        return f"text is not valid Unicode (a lone surrogate at character {bad.start()})"
     if opts.unit == "row":
         return [Sentence(text, 0, len(text))]
     return split_sentences(text) or "no sentences found"
