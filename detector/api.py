@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
@@ -32,9 +32,30 @@ def _strings(items: Iterable[str], name: str) -> list[str]:
     return out
 
 
+TYPES = ("mt", "spinner", "clean")
+
+
+@dataclass
+class Span:
+    """A stretch of a sentence the model believes garbled: offsets into the article's text
+    (``text[start:end] == span.text``) and the span head's highest token score in it."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+
+
 @dataclass
 class SentenceScore:
-    """One sentence of an article: offsets into the text, calibrated score and flag."""
+    """One sentence of an article: offsets into the text, calibrated score and flag.
+
+    ``spans`` are the garbled stretches the span head marks (empty where the model has no span
+    head), ``types`` the probabilities of ``mt``, ``spinner`` and ``clean`` (``clean`` is
+    ``1 - score``; empty where the model has no type head) and ``type`` the likeliest of them.
+    ``boilerplate`` marks navigation, share prompts, bylines and the like: such sentences are
+    scored but left out of the article figures.
+    """
 
     id: int
     start: int
@@ -42,6 +63,10 @@ class SentenceScore:
     text: str
     score: float
     garbled: bool
+    spans: list[Span] = field(default_factory=list)
+    types: dict[str, float] = field(default_factory=dict)
+    type: str | None = None
+    boilerplate: bool = False
 
 
 @dataclass
