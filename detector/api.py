@@ -8,8 +8,9 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
-from detector.backends import DEFAULT_BACKEND, Backend, TorchBackend, load_backend
+from detector.backends import DEFAULT_BACKEND, Analysis, Backend, TorchBackend, load_backend
 from detector.encoding import BatchEncoder
+from detector.heads import char_spans, type_probabilities
 from detector.meta import Calibration, ModelFolderError, ModelMeta, check_model_files
 from detector.registry import model_folder
 from detector.segment import split_sentences
@@ -118,6 +119,41 @@ def _backend_meta(meta: ModelMeta, backend: Backend) -> ModelMeta:
     return replace(meta, calibration=Calibration(**own["calibration"]), threshold=own["threshold"])
 
 
+class SentenceAnalysis:
+    """A sentence's margin (token-weighted over its windows) and, where the model has heads,
+    its tokens' offsets into the sentence and span scores, and P(spinner | garbled)."""
+
+    def __init__(self) -> None:
+        self.offsets: list[tuple[int, int]] = []
+        self.token_scores: list[float] = []
+        self._margins = self._spinner = 0.0
+        self._tokens = 0
+        self._heads = False
+
+    @property
+    def margin(self) -> float:
+        return self._margins / self._tokens if self._tokens else 0.0
+
+    @property
+    def spinner(self) -> float | None:
+        return self._spinner / self._tokens if self._heads and self._tokens else None
+
+    def add(self, window, margin: float, result: Analysis, row: int) -> None:
+        """Fold in one window of the sentence: its encoding and row ``row`` of its batch."""
+        n = len(window.ids)
+        self._tokens += n
+        self._margins += margin * n
+        if result.spinner is None:
+            return
+        self._heads = True
+        self._spinner += float(result.spinner[row]) * n
+        scores = result.token_scores[row, :n].tolist()
+        for (start, end), score in zip(window.offsets, scores, strict=True):
+            if end > start:  # special tokens have no characters
+                self.offsets.append((start, end))
+                self.token_scores.append(score)
+
+
 MAX_BATCH_TOKENS = 4096  # padded tokens per batch: bounds the activations of long sentences
 
 
@@ -134,6 +170,9 @@ def token_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     if current:
         batches.append(current)
     return batches
+
+
+SCORE_CHUNK = 2048  # sentences of an article analysed at a time
 
 
 class GarbleDetector:
@@ -213,6 +252,14 @@ class GarbleDetector:
         is scored in consecutive windows of ``max_length`` tokens that cover all of it; its
         margin is the mean of theirs, weighted by their tokens.
         """
+        return [a.margin for a in self._analyse(sentences, heads=False)]
+
+    def analyse(self, sentences: list[str]) -> list[SentenceAnalysis]:
+        """Return each sentence's margin and, where the model has heads, its token offsets
+        (into the sentence), the span head's token scores and P(spinner | garbled)."""
+        return self._analyse(sentences, heads=True)
+
+    def _analyse(self, sentences: list[str], heads: bool) -> list[SentenceAnalysis]:
         sentences = _strings(sentences, "sentences")
         windows, owners, long = [], [], 0
         for i, encoding in enumerate(self.encoder.encode(sentences)):
@@ -224,15 +271,19 @@ class GarbleDetector:
         batches = token_batches([len(windows[k].ids) for k in order], self.batch_size)
         batches = [[order[k] for k in batch] for batch in batches]
         padded = (self.encoder.pad([windows[k] for k in idx]) for idx in batches)
-        run_all = getattr(self.backend, "logits_many", None)  # worker processes
-        results = run_all(padded) if run_all else map(self.backend.logits, padded)
-        total, tokens = [0.0] * len(sentences), [0] * len(sentences)
-        for idx, logits in zip(batches, results, strict=True):
-            for k, m in zip(idx, (logits[:, 1] - logits[:, 0]).tolist(), strict=True):
-                n = len(windows[k].ids)
-                total[owners[k]] += m * n
-                tokens[owners[k]] += n
-        return [t / n if n else 0.0 for t, n in zip(total, tokens, strict=True)]
+        if heads:
+            run_all = getattr(self.backend, "analyse_many", None)  # worker processes
+            results = run_all(padded) if run_all else map(self.backend.analyse, padded)
+        else:
+            run_all = getattr(self.backend, "logits_many", None)
+            logits = run_all(padded) if run_all else map(self.backend.logits, padded)
+            results = (Analysis(x) for x in logits)
+        out = [SentenceAnalysis() for _ in sentences]
+        for idx, result in zip(batches, results, strict=True):
+            margins = (result.logits[:, 1] - result.logits[:, 0]).tolist()
+            for row, k in enumerate(idx):
+                out[owners[k]].add(windows[k], margins[row], result, row)
+        return out
 
     def _note_windowed(self, n: int, of: int) -> None:
         """Count sentences longer than ``max_length`` tokens (scored in windows); warn once.
@@ -257,11 +308,16 @@ class GarbleDetector:
         if close := getattr(self.backend, "close", None):
             close()
 
+    @property
+    def heads(self):
+        """The model's span and type heads, or None where its folder has none."""
+        return getattr(self.backend, "heads", None)
+
     def score(self, sentences: list[str]) -> list[float]:
         """Return the calibrated probability that each sentence is garbled."""
         return [self.meta.calibration.probability(m) for m in self.margins(sentences)]
 
-    def score_stream(self, texts: Iterable[str], chunk_size: int = 2048) -> Iterator[float]:
+    def score_stream(self, texts: Iterable[str], chunk_size: int = SCORE_CHUNK) -> Iterator[float]:
         """Yield the calibrated score of each text in input order, reading ``texts`` lazily.
 
         ``texts`` is pulled ``chunk_size`` at a time and each chunk is scored like ``score()``
@@ -274,15 +330,33 @@ class GarbleDetector:
             yield from self.score(chunk)
 
     def score_text(self, text: str, threshold: float | None = None) -> ArticleResult:
-        """Return per-sentence scores, offsets and flags of ``text`` and its summary."""
+        """Return per-sentence scores, offsets, flags, spans and types of ``text`` and its
+        summary."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, not {type(text).__name__}")
         threshold = self.threshold if threshold is None else threshold
         sentences = split_sentences(text)
-        scores = self.score_stream(s.text for s in sentences)  # memory bounded by a chunk
-        rounded = [round(p, 4) for p in scores]
-        rows = [
-            SentenceScore(i + 1, s.start, s.end, s.text, p, p >= threshold)
-            for i, (s, p) in enumerate(zip(sentences, rounded, strict=True))
-        ]
+        rows: list[SentenceScore] = []
+        for start in range(0, len(sentences), SCORE_CHUNK):  # memory bounded by a chunk
+            chunk = sentences[start : start + SCORE_CHUNK]
+            analyses = self.analyse([s.text for s in chunk])
+            for s, a in zip(chunk, analyses, strict=True):
+                rows.append(self._sentence_score(len(rows) + 1, s, a, text, threshold))
         return ArticleResult(rows, threshold)
+
+    def _sentence_score(
+        self, no: int, sentence, analysis: SentenceAnalysis, text: str, threshold: float
+    ) -> SentenceScore:
+        """Return the scored row of one sentence of ``text``, with its spans and types."""
+        score = round(self.meta.calibration.probability(analysis.margin), 4)
+        s = sentence
+        row = SentenceScore(no, s.start, s.end, s.text, score, score >= threshold)
+        heads = self.heads
+        if heads is None or analysis.spinner is None:
+            return row
+        offsets = [(sentence.start + a, sentence.start + b) for a, b in analysis.offsets]
+        found = char_spans(offsets, analysis.token_scores, text, heads.span_threshold)
+        row.spans = [Span(a, b, text[a:b], round(sc, 4)) for a, b, sc in found]
+        row.types = type_probabilities(score, analysis.spinner)
+        row.type = max(TYPES, key=lambda t: row.types[t])
+        return row

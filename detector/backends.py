@@ -18,11 +18,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from detector.base_weights import cache_root, has_base
+from detector.heads import Heads
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,49 @@ ONNX_SETTINGS = "export.json"
 META_FILE = "meta.json"
 
 
+ONNX_HIDDEN = "hidden"  # the last hidden states, a second output of the export
+
+
 class Backend(Protocol):
-    """Anything that maps a padded batch to logits of shape (batch, 2)."""
+    """Anything that maps a padded batch to logits of shape (batch, 2), and to them with the
+    heads' outputs (see :class:`Analysis`)."""
 
     def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray: ...
+
+    def analyse(self, batch: dict[str, np.ndarray]) -> Analysis: ...
+
+
+class Analysis(NamedTuple):
+    """A batch's logits (batch, 2) and, where the model has heads, the span head's token
+    scores (batch, tokens) and each row's P(spinner | garbled) (batch,)."""
+
+    logits: np.ndarray
+    token_scores: np.ndarray | None = None
+    spinner: np.ndarray | None = None
+
+
+class _WithHeads:
+    """``analyse()`` for a backend with ``forward(batch, hidden)`` and ``heads``."""
+
+    heads: Heads | None = None
+
+    def forward(
+        self, batch: dict[str, np.ndarray], hidden: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        return self.forward(batch, hidden=False)[0]
+
+    def analyse(self, batch: dict[str, np.ndarray]) -> Analysis:
+        if self.heads is None:
+            return Analysis(self.logits(batch))
+        logits, hidden = self.forward(batch, hidden=True)
+        return Analysis(
+            logits,
+            self.heads.token_scores(hidden),
+            self.heads.spinner_share(hidden, batch["attention_mask"]),
+        )
 
 
 def physical_cores() -> int:
@@ -83,12 +123,13 @@ def runs_in_bf16(folder: str | Path) -> bool:
     return has_base(folder) and native_bf16()
 
 
-class TorchBackend:
+class TorchBackend(_WithHeads):
     """A transformers sequence-classification model run under ``inference_mode``, in fp32 (in
     bf16 where :func:`runs_in_bf16`)."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, heads: Heads | None = None) -> None:
         self.model = model.eval()
+        self.heads = heads
 
     @classmethod
     def load(cls, folder: str | Path, threads: int | None = None) -> TorchBackend:
@@ -99,30 +140,48 @@ class TorchBackend:
 
         torch.set_num_threads(threads or physical_cores())
         model = load_classifier(folder)
-        return cls(model.to(torch.bfloat16) if runs_in_bf16(folder) else model)
+        model = model.to(torch.bfloat16) if runs_in_bf16(folder) else model
+        return cls(model, Heads.load(folder))
 
-    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+    def forward(
+        self, batch: dict[str, np.ndarray], hidden: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return the logits and, if ``hidden``, the last hidden states (fp32 numpy)."""
         import torch
 
         device = next(self.model.parameters()).device
         with torch.inference_mode():
             inputs = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
-            return self.model(**inputs).logits.float().cpu().numpy()
+            out = self.model(**inputs, output_hidden_states=hidden)
+            states = out.hidden_states[-1].float().cpu().numpy() if hidden else None
+            return out.logits.float().cpu().numpy(), states
 
 
-class OnnxBackend:
+class OnnxBackend(_WithHeads):
     """An ONNX Runtime session on the CPU, tuned for few cores."""
 
-    def __init__(self, session, settings: dict | None = None) -> None:
+    def __init__(
+        self, session, settings: dict | None = None, heads: Heads | None = None, hidden: str = ""
+    ) -> None:
         self.session = session
         self.inputs = {i.name for i in session.get_inputs()}
         self.settings = settings or {}
+        self.heads = heads
+        self.hidden = hidden or ONNX_HIDDEN
 
     @classmethod
     def from_file(
-        cls, path: str | Path, threads: int | None = None, settings: dict | None = None
+        cls,
+        path: str | Path,
+        threads: int | None = None,
+        settings: dict | None = None,
+        heads: Heads | None = None,
     ) -> OnnxBackend:
-        """Return the backend of one ONNX file (all graph optimisations, one inter-op thread)."""
+        """Return the backend of one ONNX file (all graph optimisations, one inter-op thread).
+
+        With ``heads``, an export without the ``hidden`` output (one written before the heads
+        existed) gets it added in memory: the output of its last layer norm.
+        """
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -139,7 +198,12 @@ class OnnxBackend:
             # them; without them peak RSS stays near 1 GB, at about 5 % of the speed.
             options.add_session_config_entry("session.disable_prepacking", "1")
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        return cls(session, settings)
+        outputs = {o.name for o in session.get_outputs()}
+        if heads is None or ONNX_HIDDEN in outputs:
+            return cls(session, settings, heads)
+        graph, hidden = _with_hidden_output(path)
+        session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        return cls(session, settings, heads, hidden)
 
     @classmethod
     def load(cls, folder: str | Path, threads: int | None = None) -> OnnxBackend:
@@ -163,11 +227,38 @@ class OnnxBackend:
                 f"the ONNX export in {folder} is from another training run of the model; "
                 f"rewrite it with: {export_command(folder)}"
             )
-        return cls.from_file(path, threads, recorded)
+        return cls.from_file(path, threads, recorded, Heads.load(folder))
 
-    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+    def forward(
+        self, batch: dict[str, np.ndarray], hidden: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return the logits and, if ``hidden``, the last hidden states."""
         feed = {k: v for k, v in batch.items() if k in self.inputs}
-        return self.session.run(None, feed)[0]
+        if not hidden:
+            return self.session.run(["logits"], feed)[0], None
+        logits, states = self.session.run(["logits", self.hidden], feed)
+        return logits, states
+
+
+_LAYER_NORMS = ("LayerNormalization", "SkipLayerNormalization", "SkipSimplifiedLayerNormalization")
+
+
+def _with_hidden_output(path: str | Path) -> tuple[bytes, str]:
+    """Return an ONNX file's graph with its last layer norm's output (the encoder's last hidden
+    states, as the pooler or classification head reads them) added as an output, and its name.
+
+    Only for the small int8 exports in a model folder: the graph is loaded into memory.
+    """
+    import onnx
+
+    model = onnx.load(str(path))
+    norms = [node for node in model.graph.node if node.op_type in _LAYER_NORMS]
+    if not norms:
+        raise ValueError(f"{path}: no layer norm found to read the hidden states from")
+    name = norms[-1].output[0]
+    output = onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
+    model.graph.output.append(output)
+    return model.SerializeToString(), name
 
 
 def export_paths(folder: Path) -> tuple[Path, Path]:
@@ -181,7 +272,8 @@ def export_paths(folder: Path) -> tuple[Path, Path]:
     """
     if not has_base(folder):
         return folder / ONNX_DIR / ONNX_MODEL, folder / ONNX_DIR / ONNX_SETTINGS
-    cached = cache_root() / "onnx" / f"{folder.name}-{meta_digest(folder)[:16]}"
+    # "-h": exports with the hidden-state output (older cache entries lack it).
+    cached = cache_root() / "onnx" / f"{folder.name}-{meta_digest(folder)[:16]}-h"
     return cached / ONNX_FP32, cached / ONNX_SETTINGS
 
 

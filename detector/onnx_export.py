@@ -27,6 +27,7 @@ import torch
 
 from detector.backends import (
     ONNX_DIR,
+    ONNX_HIDDEN,
     ONNX_MODEL,
     ONNX_SETTINGS,
     OnnxBackend,
@@ -59,8 +60,21 @@ CHECK_SENTENCES = [
 ]
 
 
+class _LogitsAndHidden(torch.nn.Module):
+    """The classifier's logits and its last hidden states (what the span and type heads read)."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *args):
+        out = self.model(*args, output_hidden_states=True)
+        return out.logits, out.hidden_states[-1]
+
+
 def _export_fp32(model, sample: dict[str, np.ndarray], path: Path) -> None:
-    """Export ``model`` in fp32 with dynamic batch and sequence axes.
+    """Export ``model`` in fp32 with dynamic batch and sequence axes; the outputs are the
+    logits and the last hidden states.
 
     Eager attention and the TorchScript exporter give the graph pattern that ONNX Runtime's
     optimiser fuses into its ``Attention`` kernel (the dynamo export's is not recognised).
@@ -74,12 +88,16 @@ def _export_fp32(model, sample: dict[str, np.ndarray], path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter notices about deprecations and tracing
         torch.onnx.export(
-            model,
+            _LogitsAndHidden(model).eval(),
             args,
             str(path),
             input_names=names,
-            output_names=["logits"],
-            dynamic_axes={name: {0: "batch", 1: "sequence"} for name in names},
+            output_names=["logits", ONNX_HIDDEN],
+            dynamic_axes={
+                **{name: {0: "batch", 1: "sequence"} for name in names},
+                "logits": {0: "batch"},
+                ONNX_HIDDEN: {0: "batch", 1: "sequence"},
+            },
             opset_version=OPSET,
             dynamo=False,
         )

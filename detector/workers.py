@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.backends import load_backend, physical_cores
+from detector.backends import Analysis, load_backend, physical_cores
 
 _loaded: dict = {}  # this worker process's backend, or the error that loading it raised
 
@@ -43,6 +43,10 @@ def _describe() -> tuple[str, dict]:
 
 def _logits(batch: dict[str, np.ndarray]) -> np.ndarray:
     return _backend().logits(batch)
+
+
+def _analyse(batch: dict[str, np.ndarray]) -> Analysis:
+    return _backend().analyse(batch)
 
 
 class WorkerPool:
@@ -74,6 +78,13 @@ class WorkerPool:
     def logits_many(self, batches: Iterable[dict[str, np.ndarray]]) -> Iterator[np.ndarray]:
         """Yield the logits of each batch in order, the batches spread over the workers."""
         yield from self._pool.imap(_logits, batches, chunksize=1)
+
+    def analyse(self, batch: dict[str, np.ndarray]) -> Analysis:
+        return self._pool.apply(_analyse, (batch,))
+
+    def analyse_many(self, batches: Iterable[dict[str, np.ndarray]]) -> Iterator[Analysis]:
+        """Yield the analysis of each batch in order, the batches spread over the workers."""
+        yield from self._pool.imap(_analyse, batches, chunksize=1)
 
     def close(self) -> None:
         """Stop the worker processes."""

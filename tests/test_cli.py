@@ -13,7 +13,7 @@ from detector.cli import main
 from tests.conftest import DATA, REPO
 
 ARTICLE = REPO / "examples" / "article.txt"
-KEYS = {"id", "start", "end", "text", "score", "garbled"}
+KEYS = {"id", "start", "end", "text", "score", "garbled", "spans", "types", "type", "boilerplate"}
 
 
 def run(capsys, *argv):
