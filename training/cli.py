@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "--config", required=True, help="YAML config whose calibration rule and version to use"
     )
     cal.add_argument("--data", help="prepared dataset (default: the config's data.output_dir)")
+    heads = sub.add_parser(
+        "heads", help="fit a model folder's span and type heads on its frozen hidden states"
+    )
+    heads.add_argument("--model", required=True, help="model folder to add the heads to")
+    heads.add_argument("--config", required=True, help="YAML config: its heads block and data")
     return parser
 
 
@@ -165,6 +170,13 @@ def _run_calibrate(args: argparse.Namespace) -> None:
     print(recalibrate(args.model, config, args.data or config.data.output_dir))
 
 
+def _run_heads(args: argparse.Namespace) -> None:
+    from training.heads import fit_heads
+
+    fit_heads(args.model, load_config(args.config))
+    print(args.model)
+
+
 def _run_pipeline(args: argparse.Namespace) -> None:
     """Run `prepare`, `train` or `all` from the config."""
     from training.prepare import prepare
@@ -190,6 +202,7 @@ _COMMANDS = {
     "export-onnx": _run_export,
     "export-transformers": _run_export_transformers,
     "calibrate": _run_calibrate,
+    "heads": _run_heads,
     "baselines": _run_baselines,
     "evaluate": _run_evaluate,
 }

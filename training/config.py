@@ -126,6 +126,20 @@ class RealDataConfig(_Strict):
     copies: int = Field(default=1, ge=1)
 
 
+class HeadsConfig(_Strict):
+    """The span and type heads fitted on the trained model's frozen states (training/heads.py)."""
+
+    # Own train rows the heads learn from (a seeded sample of garbled and of clean rows).
+    own_garbled: int = Field(default=4000, ge=1)
+    own_clean: int = Field(default=2000, ge=0)
+    # Rated rows of the MQM train file (their visible error spans); its dev documents choose.
+    mqm: str = "../shared/data/mqm_wmt23_train.jsonl"
+    mqm_dev_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    # Garbled own dev rows the span threshold is chosen on (beside the MQM dev rows).
+    dev_rows: int = Field(default=1500, ge=1)
+    c: float = Field(default=1.0, gt=0.0)  # inverse regularisation of both regressions
+
+
 class DistillConfig(_Strict):
     """Knowledge distillation: also match a teacher model's soft scores on the training rows."""
 
@@ -183,6 +197,8 @@ class Config(_Strict):
     calibration: CalibrationConfig = CalibrationConfig()
     distill: DistillConfig | None = None
     real_data: RealDataConfig | None = None
+    # Span and type heads (garble-train heads; `all` fits them after training). None: none.
+    heads: HeadsConfig | None = None
     output_dir: str = "models/garble-minilm"
     fp16_weights: bool = True
     # Store the matrices int8 (one scale per 64 weights of a row; detector.weights), the rest

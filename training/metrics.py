@@ -111,3 +111,39 @@ def length_held_roc_auc(
             total += roc_auc_score(y, [scores[i] for i in idx]) * len(idx)
             weight += len(idx)
     return float(total / weight) if weight else None
+
+
+def char_marks(text: str, spans: Sequence[Sequence[int]]) -> np.ndarray:
+    """Return, for each non-whitespace character of ``text``, whether a span covers it."""
+    marked = np.zeros(len(text), dtype=bool)
+    for start, end in spans:
+        marked[max(start, 0) : max(end, 0)] = True
+    visible = np.array([not c.isspace() for c in text], dtype=bool)
+    return marked[visible]
+
+
+def span_metrics(
+    texts: Sequence[str],
+    gold: Sequence[Sequence[Sequence[int]]],
+    predicted: Sequence[Sequence[Sequence[int]]],
+) -> dict:
+    """Character-level precision, recall, F1 and MCC of predicted spans against gold spans,
+    over all non-whitespace characters of the texts pooled (as WMT word-level QE pools words)."""
+    none = [np.zeros(0, dtype=bool)]
+    want = np.concatenate([char_marks(t, g) for t, g in zip(texts, gold, strict=True)] or none)
+    got = np.concatenate([char_marks(t, p) for t, p in zip(texts, predicted, strict=True)] or none)
+    tp = int((want & got).sum())
+    precision = tp / got.sum() if got.sum() else 0.0
+    recall = tp / want.sum() if want.sum() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    mcc = float(matthews_corrcoef(want, got)) if want.any() and not want.all() else 0.0
+    return {
+        "rows": len(texts),
+        "chars": int(want.size),
+        "gold_share": round(float(want.mean()) if want.size else 0.0, 4),
+        "marked_share": round(float(got.mean()) if got.size else 0.0, 4),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "mcc": round(mcc, 4),
+    }

@@ -47,12 +47,17 @@ def finish(folder: str | Path, config: Config) -> Path:
     A fully fine-tuned folder stores its weights in fp16 or int8, which shift the margins a
     little: its calibration and threshold are refitted on the stored weights (as `garble-train
     calibrate` does). A folder stored over a base encoder keeps the calibration fitted during
-    training, on its trained layers before they were stored int8 (not refitted). Then the ONNX
-    export is written, an int8 one with its own calibration on the same dev split.
+    training, on its trained layers before they were stored int8 (not refitted). Then the span
+    and type heads are fitted (where the config has a ``heads`` block) and the ONNX export is
+    written, an int8 one with its own calibration on the same dev split.
     """
     data_dir = config.data.output_dir
     if not config.model.train_top_layers:
         recalibrate(folder, config, data_dir)
+    if config.heads is not None:
+        from training.heads import fit_heads
+
+        fit_heads(folder, config)
     write_export(folder, data_dir)
     return Path(folder)
 
