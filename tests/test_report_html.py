@@ -332,3 +332,36 @@ def test_batch_html_dir_needs_document_unit_and_local_engine(
         and err.startswith(f"garble: error: {message}")
         and err.count("\n") == 1
     )
+
+
+def test_batch_reports_survive_an_interrupted_run(tiny_model, tmp_path, capsys, monkeypatch):
+    import detector.batch.run as batch_run
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"text": f"Document {i}. It ends."}) + "\n" for i in range(5))
+    )
+    out, reports = tmp_path / "out.jsonl", tmp_path / "reports"
+    argv = [src, "-o", out, "--model", tiny_model, "--unit", "document", "--chunk-size", "2"]
+    real, calls = batch_run.score_rows, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(batch_run, "score_rows", interrupted)
+    assert batch(capsys, *argv, "--html-dir", reports)[0] == 130
+    monkeypatch.undo()
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "000001_in.jsonl_1.html",
+        "000002_in.jsonl_2.html",
+    ]
+    code, _, err = batch(capsys, *argv, "--html-dir", tmp_path / "other", "--resume")
+    assert code == 1 and "other outputs" in err
+    code, _, err = batch(capsys, *argv, "--html-dir", reports, "--resume")
+    assert code == 0, err
+    assert sorted(p.name for p in reports.iterdir()) == [
+        f"00000{i}_in.jsonl_{i}.html" for i in range(1, 6)
+    ]

@@ -278,7 +278,7 @@ class LocalEngine:
         with progress_bar(run, cp.rows_in) as bar:
             for chunk in chunked(rows, run.job.chunk_size):
                 hook = reports.for_block(cp.rows_in + 1) if reports else None
-                out = score_rows(run.scorer, chunk, opts, on_document=hook)
+                out = score_rows(run.scorer, chunk, opts, hook)
                 _commit_chunk(chunk, out, sinks, cp, opts)
                 cp.save(run.path)
                 bar.update(len(chunk))
