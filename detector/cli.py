@@ -16,7 +16,7 @@ from detector.textio import InputError, load_text
 
 logger = logging.getLogger("garble")
 
-FORMATS = ("table", "json", "jsonl")
+FORMATS = ("table", "json", "jsonl", "html")
 
 
 def _threshold(value: str) -> float:
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     score.error = one_line_error
     score.add_argument("path", help="text or HTML file, or - for stdin")
     score.add_argument("--format", choices=FORMATS, default="table")
+    score.add_argument(
+        "-o", "--output", metavar="PATH", help="write the result to PATH, not stdout (- : stdout)"
+    )
     score.add_argument("--threshold", type=_threshold, help="override the model's threshold")
     add_model_option(score)
     add_backend_option(score)
@@ -45,7 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _score(args: argparse.Namespace) -> str:
+def _score(args: argparse.Namespace) -> str | None:
+    """Score the article; return what goes to stdout (None: written to ``--output``)."""
+    out = _scored(args)
+    if args.output in (None, "-"):
+        return out
+    with open(args.output, "w", encoding="utf-8", newline="\n") as f:
+        f.write(out + "\n")
+    return None
+
+
+def _scored(args: argparse.Namespace) -> str:
     from detector.api import GarbleDetector
     from detector.language import non_english
     from detector.render import to_json, to_jsonl, to_table
@@ -71,6 +84,11 @@ def _score(args: argparse.Namespace) -> str:
         return to_json(result, detector.meta)
     if args.format == "jsonl":
         return to_jsonl(result)
+    if args.format == "html":
+        from detector.report_html import to_html
+
+        title = "stdin" if args.path == "-" else os.path.basename(args.path)
+        return to_html(result, detector.meta, text, title=title)
     return to_table(result, detector.meta)
 
 
@@ -109,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_transformers(args.verbose)
     try:
         commands = {"score": _score, "batch": _batch}
-        print(commands[args.command](args))
+        out = commands[args.command](args)
+        if out is not None:
+            print(out)
         sys.stdout.flush()  # a full disk under stdout is reported here, not at exit
     except BrokenPipeError:
         return 0

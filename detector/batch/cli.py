@@ -57,6 +57,11 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     p.add_argument("--drop", metavar="PATH", help="also write the rows at or above the threshold")
     p.add_argument("--threshold", type=threshold, help="override the model's threshold")
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="of the added fields (garble_)")
+    p.add_argument(
+        "--html-dir",
+        metavar="DIR",
+        help="--unit document: also write one HTML report per document into DIR",
+    )
     add_model_option(p)
     add_backend_option(p)
     p.add_argument("--batch-size", type=_positive_int, help="sentences per model batch")
@@ -122,6 +127,7 @@ def run(args: argparse.Namespace) -> str:
         resume=args.resume,
         overwrite=args.overwrite,
         progress=sys.stderr.isatty() if args.progress is None else args.progress,
+        html_dir=Path(args.html_dir) if args.html_dir else None,
     )
     try:
         summary = run_batch(job, load, _engine(args)).line()
@@ -159,6 +165,8 @@ def _engine(args: argparse.Namespace) -> Engine | None:
         if args.ray_address:
             raise InputError("--ray-address needs --engine ray")
         return None
+    if args.html_dir:
+        raise InputError("--html-dir needs the local engine (--engine local)")
     from detector.batch.ray_engine import RayEngine, import_ray
 
     import_ray()

@@ -33,6 +33,8 @@ from detector.textio import InputError
 if TYPE_CHECKING:
     from tqdm import tqdm
 
+    from detector.batch.reports import HtmlReports
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 2048
@@ -67,6 +69,7 @@ class BatchJob:
     resume: bool = False
     overwrite: bool = False
     progress: bool = False
+    html_dir: Path | None = None  # --unit document: one HTML report per document here
 
     def routes(self) -> list[tuple[str, Path]]:
         """Return (route, target) of each output, the main output last (finalised last)."""
@@ -149,6 +152,18 @@ def _remove_partials(job: BatchJob) -> None:
         shutil.rmtree(partial_dir(target), ignore_errors=True)
 
 
+def _check_html_dir(job: BatchJob, engine: Engine) -> None:
+    """``--html-dir`` needs ``--unit document``, the local engine and a folder (or nothing)."""
+    if job.html_dir is None:
+        return
+    if job.options.unit != "document":
+        raise InputError("--html-dir needs --unit document")
+    if engine.name != "local":
+        raise InputError("--html-dir needs the local engine (--engine local)")
+    if job.html_dir.exists() and not job.html_dir.is_dir():
+        raise InputError(f"{job.html_dir}: exists and is not a folder")
+
+
 def _previous(job: BatchJob, path: Path) -> Checkpoint | None:
     """Apply ``resume``/``overwrite`` to what is on disk; return the checkpoint to resume."""
     previous = None if job.overwrite else Checkpoint.load(path)
@@ -162,17 +177,23 @@ def _previous(job: BatchJob, path: Path) -> Checkpoint | None:
         for _, target in job.routes():
             if target.exists() and not job.overwrite:
                 raise InputError(f"{target}: exists; pass --overwrite to replace it")
+        html = job.html_dir
+        if html is not None and html.is_dir() and any(html.iterdir()) and not job.overwrite:
+            raise InputError(f"{html}: is not empty; pass --overwrite to write reports into it")
         return None
     return previous
 
 
 def _fingerprint(job: BatchJob, files: list[Path], opts: ScoreOptions, scorer: BatchScorer) -> dict:
     """Return what must not change between a run and its resumption."""
+    outputs = {route: str(target.resolve()) for route, target in job.routes()}
+    if job.html_dir is not None:
+        outputs["html_dir"] = str(job.html_dir.resolve())
     return {
         "inputs": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
         "options": asdict(opts),
         "model": f"{scorer.name} {scorer.meta.version} ({_backend_kind(scorer.backend)})",
-        "outputs": {route: str(target.resolve()) for route, target in job.routes()},
+        "outputs": outputs,
     }
 
 
@@ -253,9 +274,12 @@ class LocalEngine:
             sink.open(cp.sinks.get(route))
         delay = float(os.environ.get(CHUNK_DELAY_ENV) or 0)
         rows = islice(iter_rows(run.files, opts.text_field), cp.rows_in, None)
+        reports = _html_reports(run)
         with progress_bar(run, cp.rows_in) as bar:
             for chunk in chunked(rows, run.job.chunk_size):
-                _commit_chunk(chunk, score_rows(run.scorer, chunk, opts), sinks, cp, opts)
+                hook = reports.for_block(cp.rows_in + 1) if reports else None
+                out = score_rows(run.scorer, chunk, opts, hook)
+                _commit_chunk(chunk, out, sinks, cp, opts)
                 cp.save(run.path)
                 bar.update(len(chunk))
                 time.sleep(delay)
@@ -267,6 +291,16 @@ class LocalEngine:
             sink.finalize()
 
 
+def _html_reports(run: Run) -> HtmlReports | None:
+    """Return the writer of the run's HTML reports (``--html-dir``), its folder made; or None."""
+    if run.job.html_dir is None:
+        return None
+    from detector.batch.reports import HtmlReports
+
+    run.job.html_dir.mkdir(parents=True, exist_ok=True)
+    return HtmlReports(run.job.html_dir, run.scorer.meta, run.opts)
+
+
 def run_batch(
     job: BatchJob, load_scorer: ScorerLoader, engine: Engine | None = None
 ) -> BatchSummary:
@@ -275,6 +309,7 @@ def run_batch(
     ``engine`` defaults to the local engine. Only one run at a time may write an output.
     """
     engine = engine or LocalEngine()
+    _check_html_dir(job, engine)
     files = expand_inputs(job.inputs)
     sinks = _check_targets(job, files)
     with output_lock(job.output):

@@ -14,7 +14,7 @@ scored gets an error row: ``<prefix>error`` says why and the score and flag are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -174,11 +174,18 @@ def _document_rows(
 _EXPAND = {"row": _row_rows, "sentence": _sentence_rows, "document": _document_rows}
 
 
-def score_rows(detector: Scorer, rows: Sequence[Row], opts: ScoreOptions) -> list[dict]:
+def score_rows(
+    detector: Scorer,
+    rows: Sequence[Row],
+    opts: ScoreOptions,
+    on_document: Callable[[int, Row, list[Sentence], list[float]], None] | None = None,
+) -> list[dict]:
     """Return the output rows of ``rows``: every input row gives its rows or one error row.
 
     Scores are calibrated probabilities rounded to 4 decimals; a flag is ``score >=
     threshold``. Raises ``InputError`` when an input field has the name of an added field.
+    ``on_document(k, row, sentences, scores)`` is called for each scored row ``rows[k]`` of
+    ``--unit document`` (the HTML reports of ``--html-dir``).
     """
     opts = opts.resolved(detector)
     for row in rows:
@@ -187,10 +194,12 @@ def score_rows(detector: Scorer, rows: Sequence[Row], opts: ScoreOptions) -> lis
     texts = (s.text for p in pieces if not isinstance(p, str) for s in p)
     scores = detector.score_stream(texts)
     out: list[dict] = []
-    for row, piece in zip(rows, pieces, strict=True):
+    for k, (row, piece) in enumerate(zip(rows, pieces, strict=True)):
         if isinstance(piece, str):
             out.append(_out(row, opts, error=piece))
             continue
         row_scores = [round(next(scores), 4) for _ in piece]
         out.extend(_EXPAND[opts.unit](row, piece, row_scores, opts))
+        if on_document is not None and opts.unit == "document":
+            on_document(k, row, piece, row_scores)
     return out
