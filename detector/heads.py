@@ -79,7 +79,11 @@ class Heads:
 
     def spinner_share(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Return P(spinner | garbled) of each row, from the mean of its unpadded token states."""
-        return _sigmoid(mean_states(hidden, mask) @ self.type_weight + self.type_bias)
+        return self.spinner_of_means(mean_states(hidden, mask))
+
+    def spinner_of_means(self, means: np.ndarray) -> np.ndarray:
+        """Return P(spinner | garbled) of rows given their mean token states (rows, H)."""
+        return _sigmoid(means.astype(np.float32) @ self.type_weight + self.type_bias)
 
 
 def mean_states(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
