@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -85,8 +86,41 @@ def _made_by(meta: ModelMeta) -> list[str]:
     return lines
 
 
-def model_card(meta: ModelMeta) -> str:
-    """Return a Markdown model card for ``meta``: purpose, calibration, metrics, provenance."""
+def _heads(info: dict) -> list[str]:
+    """Return the card's section on the span and type heads (``heads.json``)."""
+    dev = info.get("dev", {})
+    lines = [
+        "## Span and type heads",
+        "",
+        f"- span head: {info.get('span_head')}; threshold {info.get('span_threshold')} "
+        f"({info.get('rule')})",
+        f"- type head: {info.get('type_head')}",
+        f"- fitted on {info.get('train', {}).get('rows')} rows by `{info.get('command')}`",
+        "",
+        "| dev set (character level) | rows | P | R | F1 | MCC |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, x in dev.items():
+        if isinstance(x, dict):
+            lines.append(
+                f"| {name} | {x['rows']} | {x['precision']} | {x['recall']} | {x['f1']} "
+                f"| {x['mcc']} |"
+            )
+    for name, x in (info.get("dev_type") or {}).items():
+        lines.append(f"- type head on dev, {name}: {x['typed_right']} of {x['rows']} typed right")
+    return [*lines, ""]
+
+
+def write_card(folder: Path, meta: ModelMeta) -> None:
+    """Write the folder's model card (README.md), with its heads where it has them."""
+    heads = folder / "heads.json"
+    info = json.loads(heads.read_text(encoding="utf-8")) if heads.is_file() else None
+    (folder / "README.md").write_text(model_card(meta, info), encoding="utf-8")
+
+
+def model_card(meta: ModelMeta, heads: dict | None = None) -> str:
+    """Return a Markdown model card for ``meta``: purpose, calibration, metrics, provenance
+    (and the span and type heads described by ``heads``, a folder's heads.json)."""
     cfg = meta.training_config
     lines = [
         f"# {meta.name} {meta.version}",
@@ -110,6 +144,8 @@ def model_card(meta: ModelMeta) -> str:
     for split in ("dev", "test"):
         if split in meta.metrics:
             lines += [f"## {split} metrics", "", *_table(meta.metrics[split]), ""]
+    if heads:
+        lines += _heads(heads)
     lines += [
         "## Training config",
         "",
@@ -130,4 +166,4 @@ def record_config_change(folder: Path, meta: ModelMeta, key: str, value) -> None
     config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     config[key] = value
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (folder / "README.md").write_text(model_card(meta), encoding="utf-8")
+    write_card(folder, meta)

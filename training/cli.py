@@ -173,7 +173,8 @@ def _run_calibrate(args: argparse.Namespace) -> None:
 def _run_heads(args: argparse.Namespace) -> None:
     from training.heads import fit_heads
 
-    fit_heads(args.model, load_config(args.config))
+    command = shlex.join(["garble-train", *sys.argv[1:]])
+    fit_heads(args.model, load_config(args.config), command)
     print(args.model)
 
 
@@ -190,11 +191,12 @@ def _run_pipeline(args: argparse.Namespace) -> None:
     if args.command in ("prepare", "all"):
         prepare(config)
     if args.command in ("train", "all"):
-        folder = train(config, command=shlex.join(["garble-train", *sys.argv[1:]]))
+        command = shlex.join(["garble-train", *sys.argv[1:]])
+        folder = train(config, command=command)
         if args.command == "all":
             from training.recalibrate import finish
 
-            finish(folder, config)
+            finish(folder, config, command)
         print(folder)
 
 

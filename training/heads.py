@@ -29,6 +29,8 @@ import numpy as np
 
 from detector.api import GarbleDetector, token_batches
 from detector.heads import Heads, char_spans, mean_states
+from detector.meta import ModelMeta
+from training.card import write_card
 from training.config import Config, HeadsConfig
 from training.metrics import span_metrics
 from training.real_data import is_dev_document
@@ -129,10 +131,13 @@ def _span_data(rows: list[Row], states: list[States]) -> tuple[np.ndarray, np.nd
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys)
 
 
-def _fit_logistic(x: np.ndarray, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
+def _fit_logistic(
+    x: np.ndarray, y: np.ndarray, c: float, seed: int, balanced: bool = False
+) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=500, random_state=seed)
+    weights = "balanced" if balanced else None
+    model = LogisticRegression(C=c, max_iter=500, random_state=seed, class_weight=weights)
     model.fit(x, y)
     return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
@@ -152,8 +157,9 @@ def span_figures(heads: Heads, rows: list[Row], states: list[States], threshold:
     return span_metrics([r.text for r in rows], [r.spans for r in rows], predicted)
 
 
-def fit_heads(folder: str | Path, config: Config) -> Heads:
-    """Fit, choose (on dev) and save the span and type heads of a trained model folder."""
+def fit_heads(folder: str | Path, config: Config, command: str = "") -> Heads:
+    """Fit, choose (on dev) and save the span and type heads of a trained model folder, and
+    rewrite its model card; ``command`` (the one that ran) is recorded in ``heads.json``."""
     cfg: HeadsConfig = config.heads or HeadsConfig()
     data_dir = config.data.output_dir
     seed = config.seed
@@ -178,7 +184,8 @@ def fit_heads(folder: str | Path, config: Config) -> Heads:
     typed = [(r, s) for r, s in zip(train_rows, train_states, strict=True) if r.kind != "clean"]
     tx = np.stack([s.mean for _, s in typed])
     ty = np.array([r.kind == "spinner" for r, _ in typed], dtype=int)
-    type_w, type_b = _fit_logistic(tx, ty, cfg.c, seed)
+    # Balanced: MT rows outnumber spinner rows about two to one; neither type is the default.
+    type_w, type_b = _fit_logistic(tx, ty, cfg.c, seed, balanced=True)
     heads = Heads(span_w, span_b, type_w, type_b, 0.5)
     own_states = hidden_states(detector, [r.text for r in own_dev])
     mqm_states = hidden_states(detector, [r.text for r in mqm_dev])
@@ -201,6 +208,7 @@ def fit_heads(folder: str | Path, config: Config) -> Heads:
             "type_rows": len(typed),
         },
         "config": cfg.model_dump(),
+        "command": command or f"garble-train heads --model {folder} --config <config>",
         "dev": grid[best],
         "dev_type": _type_dev(
             heads,
@@ -213,6 +221,7 @@ def fit_heads(folder: str | Path, config: Config) -> Heads:
         ),
     }
     heads.save(folder)
+    write_card(Path(folder), ModelMeta.load(folder))
     logger.info("span threshold %.2f chosen; heads written to %s", best, folder)
     return heads
 

@@ -41,7 +41,7 @@ def recalibrate(folder: str | Path, config: Config, data_dir: str) -> Path:
     return folder
 
 
-def finish(folder: str | Path, config: Config) -> Path:
+def finish(folder: str | Path, config: Config, command: str = "") -> Path:
     """Make a trained folder the shipped one (the steps of `garble-train all` after training).
 
     A fully fine-tuned folder stores its weights in fp16 or int8, which shift the margins a
@@ -57,7 +57,7 @@ def finish(folder: str | Path, config: Config) -> Path:
     if config.heads is not None:
         from training.heads import fit_heads
 
-        fit_heads(folder, config)
+        fit_heads(folder, config, command)
     write_export(folder, data_dir)
     return Path(folder)
 

@@ -17,7 +17,7 @@ from detector.meta import ModelMeta
 from detector.versions import package_versions
 from detector.weights import WEIGHTS_FILE, save_delta, save_int8
 from training.calibrate import calibrate_on_split
-from training.card import model_card
+from training.card import write_card
 from training.config import CalibrationConfig, Config, save_config
 from training.distill import DistillTrainer, add_teacher_margins
 from training.encoder import LABELS, load_encoder
@@ -191,6 +191,6 @@ def save_model(
     tokenizer.save_pretrained(out)
     meta.save(out)
     save_config(config, out / "train_config.yaml")
-    (out / "README.md").write_text(model_card(meta), encoding="utf-8")
+    write_card(out, meta)
     logger.info("wrote model to %s (threshold %.4f)", out, meta.threshold)
     return out
