@@ -7,7 +7,7 @@ import re
 import shutil
 from dataclasses import asdict
 
-from detector.api import ArticleResult
+from detector.api import ArticleResult, SentenceScore
 from detector.meta import ModelMeta
 
 
@@ -39,8 +39,46 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "\u2026"
 
 
-def to_table(result: ArticleResult, meta: ModelMeta, width: int | None = None) -> str:
-    """Return a readable table (no., score, flag, text) and an article summary line."""
+SPAN_ON, SPAN_OFF = "\x1b[1;4;31m", "\x1b[0m"  # bold, underlined, red; reset
+
+
+def _with_spans(s: SentenceScore, width: int, colour: bool) -> str:
+    """Return the sentence's text on one line, at most ``width`` visible characters, with its
+    garbled spans in colour (``colour``) or in [brackets]."""
+    pieces, pos = [], 0
+    for span in s.spans:
+        a, b = span.start - s.start, span.end - s.start
+        pieces += [(s.text[pos:a], False), (s.text[a:b], True)]
+        pos = b
+    pieces.append((s.text[pos:], False))
+    out, used = [], 0
+    for k, (chunk, marked) in enumerate(pieces):
+        chunk = _CONTROLS.sub("\ufffd", re.sub(r"\s+", " ", chunk))
+        if k == 0:
+            chunk = chunk.lstrip()
+        if k == len(pieces) - 1:
+            chunk = chunk.rstrip()
+        extra = 0 if colour or not marked else 2  # the brackets
+        cut = used + len(chunk) + extra > width
+        if cut:
+            chunk = chunk[: max(width - used - extra - 1, 0)] + "\u2026"
+        if marked:
+            out.append(f"{SPAN_ON}{chunk}{SPAN_OFF}" if colour else f"[{chunk}]")
+        else:
+            out.append(chunk)
+        used += len(chunk) + extra
+        if cut:
+            break
+    return "".join(out)
+
+
+def to_table(
+    result: ArticleResult, meta: ModelMeta, width: int | None = None, colour: bool = False
+) -> str:
+    """Return a readable table (no., score, flag, text) and an article summary line.
+
+    Garbled spans are shown in colour where ``colour`` (a terminal), else in [brackets].
+    """
     width = width or shutil.get_terminal_size((100, 20)).columns
     text_width = max(width - 22, 20)
     lines = [
@@ -49,7 +87,8 @@ def to_table(result: ArticleResult, meta: ModelMeta, width: int | None = None) -
     ]
     for s in result.sentences:
         flag = "GARBLED" if s.garbled else ""
-        lines.append(f"{s.id:>4}  {s.score:>6.3f}  {flag:<7}  {_shorten(s.text, text_width)}")
+        text = _with_spans(s, text_width, colour) if s.spans else _shorten(s.text, text_width)
+        lines.append(f"{s.id:>4}  {s.score:>6.3f}  {flag:<7}  {text}")
     summary = result.summary()
     lines.append(
         f"\n{summary['sentences']} sentences, {summary['flagged']} flagged "

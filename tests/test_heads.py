@@ -196,3 +196,27 @@ def test_span_metrics_marking_everything_has_no_correlation():
     exact = span_metrics(texts, gold, gold)
     assert exact["f1"] == 1.0 and exact["mcc"] == 1.0
     assert span_metrics(texts, gold, [[], []])["f1"] == 0.0
+
+
+def _article_with_spans():
+    from detector.api import ArticleResult, SentenceScore, Span
+
+    text = "It was utilized by counterfeit consciousness today.\x1b[2J"
+    spans = [Span(7, 15, "utilized", 0.9), Span(19, 44, "counterfeit consciousness", 0.8)]
+    row = SentenceScore(1, 0, len(text), text, 0.91, True, spans, {}, None, False)
+    return ArticleResult([row], 0.5)
+
+
+def test_table_marks_spans_in_brackets_or_colour():
+    from detector.meta import ModelMeta
+    from detector.render import SPAN_OFF, SPAN_ON, to_table
+
+    meta = ModelMeta(name="m", version="1")
+    result = _article_with_spans()
+    plain = to_table(result, meta, width=200)
+    assert "It was [utilized] by [counterfeit consciousness] today." in plain
+    assert "\x1b" not in plain  # the input's escape sequence is neutralised
+    coloured = to_table(result, meta, width=200, colour=True)
+    assert f"{SPAN_ON}utilized{SPAN_OFF}" in coloured and "[utilized]" not in coloured
+    narrow = to_table(result, meta, width=60).splitlines()[2]
+    assert narrow.endswith("\u2026") and len(narrow) <= 60 and "[utilized]" in narrow
