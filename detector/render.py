@@ -80,7 +80,7 @@ def to_table(
     Garbled spans are shown in colour where ``colour`` (a terminal), else in [brackets].
     """
     width = width or shutil.get_terminal_size((100, 20)).columns
-    text_width = max(width - 22, 20)
+    text_width = max(width - 23, 20)  # the columns before the text take 23
     lines = [
         f"{'no.':>4}  {'score':>6}  {'flag':<7}  text",
         f"{'-' * 4}  {'-' * 6}  {'-' * 7}  {'-' * 4}",
