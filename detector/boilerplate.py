@@ -16,8 +16,8 @@ text. Two rules use the neighbouring sentences:
 - a button or network label ("OK", "No thanks", "Accept", "Twitter", "Facebook") on its own is
   boilerplate when the sentence before or after it is (the buttons of a notification or cookie
   prompt, the networks under "Share this:"); two labels or more together always are;
-- a line that ends in a photo credit ("... on Tuesday. (AP Photo/John Reed)") is a caption: its
-  other sentences are boilerplate too.
+- a line that ends in a photo credit ("... on Tuesday. (AP Photo/John Reed)") is a caption: the
+  one or two sentences before the credit on that line are boilerplate too.
 
 Nothing here looks at the model's scores, and a sentence with a verb and a full stop is marked
 only by a rule naming a fixed prompt ("Your email address will not be published.").
@@ -26,6 +26,7 @@ only by a rule naming a fixed prompt ("Your email address will not be published.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,20 +34,30 @@ from detector.segment import Sentence
 
 # ---- vocabularies -------------------------------------------------------------------------
 
-_NETWORKS = (
-    r"twitter|x|facebook|linkedin|whatsapp|reddit|pinterest|tumblr|telegram|instagram|youtube"
-    r"|tiktok|threads|bluesky|mastodon|messenger|flipboard|pocket|e-?mail|sms|print|copy link"
-    r"|more|tweet|share|pin it|pin"
+
+def _alternatives(words: str) -> str:
+    """Return a regex alternation of the ``|``-separated ``words``, longest first (so that a
+    possessive list never settles for a shorter label: "accept all" before "accept")."""
+    return "|".join(sorted(words.split("|"), key=len, reverse=True))
+
+
+# Patterns that repeat (lists of labels, names, date words) use possessive quantifiers
+# (``*+``, ``++``): a sentence that almost matches fails in linear time, never by trying
+# every way to split it.
+_NETWORKS = _alternatives(
+    "twitter|x|facebook|linkedin|whatsapp|reddit|pinterest|tumblr|telegram|instagram|youtube"
+    "|tiktok|threads|bluesky|mastodon|messenger|flipboard|pocket|e-?mail|sms|print|copy link"
+    "|more|tweet|share|pin it|pin"
 )
-_BUTTONS = (
-    r"ok|okay|accept|accept all|accept cookies|i accept|agree|i agree|reject|reject all|decline"
-    r"|no thanks|no,? thanks|not now|later|maybe later|allow|block|close|dismiss|cancel|got it"
-    r"|continue|learn more|more info|manage (?:preferences|settings|options|cookies)|settings"
-    r"|customi[sz]e|subscribe|sign up|x|\u00d7|\u2715"
+_BUTTONS = _alternatives(
+    "ok|okay|accept|accept all|accept cookies|i accept|agree|i agree|reject|reject all|decline"
+    "|no thanks|no, thanks|not now|later|maybe later|allow|block|close|dismiss|cancel|got it"
+    "|continue|learn more|more info|manage preferences|manage settings|manage options"
+    "|manage cookies|settings|customise|customize|subscribe|sign up|x|\u00d7|\u2715"
 )
-_SEP = r"[\s,|·•/]*"
+_SEP = r"[\s,|·•/]*+"
 # A line of labels only: buttons of a prompt, or the networks of a share box.
-_LABELS = re.compile(rf"(?:(?:{_BUTTONS}|{_NETWORKS})(?!\w){_SEP})+", re.IGNORECASE)
+_LABELS = re.compile(rf"(?:(?:{_BUTTONS}|{_NETWORKS})(?!\w){_SEP})++", re.IGNORECASE)
 _LABEL = re.compile(rf"\b(?:{_BUTTONS}|{_NETWORKS})\b", re.IGNORECASE)
 
 # Section names of news sites: a line made only of these is a menu or a section label.
@@ -75,14 +86,15 @@ _DATE_TOKEN = (
     r"|at|on|of|the|ago|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?|yesterday|today"
     r"|just now|an?"
 )
-# Only date and time words, with a digit or a month name among them.
-_DATE = rf"(?=[^\n]*(?:\d|\b(?:{_MONTH})\b))(?:(?:{_DATE_TOKEN})\b[\s,.:/|–—-]*)+"  # noqa: RUF001
+# Only date and time words (a rule using it also needs a digit or a month name: _HAS_DATE).
+_DATE = rf"(?:(?:{_DATE_TOKEN})\b[\s,.:/|–—-]*+)++"  # noqa: RUF001
+_HAS_DATE = re.compile(rf"\d|\b(?:{_MONTH})\b", re.IGNORECASE)
 _BY_ANYONE = r"(?:\s*[|,–—-]?\s*by\s+[\w.@'’-]+(?:\s+[\w.'’-]+){0,3})?"  # noqa: RUF001
 
 # Names in a byline: capitalised words and initials, with the particles of names.
-_NAME = r"[A-Z][\w'\u2019-]*\.?"
+_NAME = r"[A-Z][\w'\u2019-]*+\.?"
 _PARTICLE = r"van|von|de|del|da|der|bin|al|la|le|and|&"
-_NAMES = rf"{_NAME}(?:,? (?:{_NAME}|{_PARTICLE}|in))*"
+_NAMES = rf"{_NAME}(?:,? (?:{_NAME}|{_PARTICLE}|in)(?!\w))*+"
 _CREDIT = (
     r"(?i:(?:additional )?reporting|writing|editing|edited|compiled|written|words|text"
     r"|graphics?|video|story|author)(?: (?i:by)|:)"
@@ -96,16 +108,29 @@ class Rule:
     """A kind of boilerplate: a pattern the whole (normalised) sentence must match.
 
     ``own_line``: the rule applies only to a sentence that is a line of its own in the text.
+    ``hints``: one of these must occur in the lowercased sentence (a quick test run first);
+    ``also``: a pattern that must occur in it too.
     """
 
     name: str
     pattern: re.Pattern
     own_line: bool = False
+    hints: tuple[str, ...] = ()
+    also: re.Pattern | None = None
+
+    def matches(self, text: str, lower: str, own_line: bool) -> bool:
+        """Return True if ``text`` (``lower``: lowercased) falls under this rule."""
+        if self.own_line and not own_line:
+            return False
+        if self.hints and not any(hint in lower for hint in self.hints):
+            return False
+        if not self.pattern.fullmatch(text):
+            return False
+        return self.also is None or bool(self.also.search(text))
 
 
-def _rule(name: str, pattern: str, own_line: bool = False, case: bool = False) -> Rule:
-    flags = 0 if case else re.IGNORECASE
-    return Rule(name, re.compile(pattern, flags), own_line)
+def _rule(name: str, pattern: str, case: bool = False, **kwargs) -> Rule:
+    return Rule(name, re.compile(pattern, 0 if case else re.IGNORECASE), **kwargs)
 
 
 RULES: tuple[Rule, ...] = (
@@ -114,7 +139,7 @@ RULES: tuple[Rule, ...] = (
         "share",
         rf"(?:share|tweet|email|e-mail|print|post)(?: this| it)?"
         rf"(?: (?:article|story|post|page|link|on|via|with|to))*"
-        rf"\s*[:!]?(?:\s*(?:{_NETWORKS})(?: \(opens in (?:a )?new window\))?{_SEP})*",
+        rf"\s*+[:!]?(?:\s*+(?:{_NETWORKS})(?!\w)(?: \(opens in (?:a )?new window\))?{_SEP})*+",
     ),
     _rule(
         "share",
@@ -124,7 +149,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "share",
         rf"(?:follow|like|find|join|connect with) (?:us|me)(?: on (?:{_NETWORKS})"
-        rf"(?:(?:,| and| &| or) (?:{_NETWORKS}))*)?(?: for [^.!?]{{0,60}})?[.!]?",
+        rf"(?:(?:,| and| &| or) (?:{_NETWORKS})(?!\w))*+)?(?: for [^.!?]{{0,60}})?[.!]?",
     ),
     # Comment forms.
     _rule(
@@ -145,7 +170,7 @@ RULES: tuple[Rule, ...] = (
         "notification",
         r"(?:enable|allow|turn on|get|receive|activate)"
         r" (?:push |browser |desktop |breaking news )?"
-        rf"(?:notifications|alerts)(?:{_SEP}(?:{_BUTTONS}))*[.!]?",
+        rf"(?:notifications|alerts)(?:{_SEP}(?:{_BUTTONS})(?!\w))*+[.!]?",
     ),
     _rule(
         "notification",
@@ -156,9 +181,10 @@ RULES: tuple[Rule, ...] = (
     # Cookie prompts: a sentence of a site about its own cookies.
     _rule(
         "cookies",
-        r"(?:[^.!?]*\b)?(?:we|this (?:web)?site|our (?:web)?site|this page)"
+        r"(?:[\w!,' ]{0,40}?\b)?(?:we|this (?:web)?site|our (?:web)?site|this page)"
         r"(?: and our (?:partners|advertisers))? uses? cookies"
         r"(?:[.!]?|(?: and [\w ]{1,40}?)? (?:to|on|so|for|in order|that|which)\b.*)",
+        hints=("cookie",),
     ),
     _rule(
         "cookies",
@@ -167,6 +193,7 @@ RULES: tuple[Rule, ...] = (
         r"|(?:accept|reject|allow|block) (?:all |non-essential |optional )?cookies"
         r"|by (?:continuing to (?:use|browse)|using) (?:this|our) (?:web)?site\b.*"
         r"\b(?:agree|accept|consent)\b.*",
+        hints=("cookie", "privacy", "by continuing", "by using"),
     ),
     # Newsletter and subscription prompts.
     _rule(
@@ -181,7 +208,8 @@ RULES: tuple[Rule, ...] = (
     # Bylines and datelines.
     _rule(
         "byline",
-        rf"(?![^\n]*\.$)(?i:by):? (?:{_NAME}|admin|staff|editor)(?: (?:{_NAME}|{_PARTICLE}))*"
+        rf"(?![^\n]*\.$)(?i:by):? (?:{_NAME}|admin|staff|editor)"
+        rf"(?: (?:{_NAME}|{_PARTICLE})(?!\w))*+"
         r"(?:\s*[,|–—-]\s*[^.!?]{0,60})?",  # noqa: RUF001
         own_line=True,
         case=True,
@@ -197,11 +225,13 @@ RULES: tuple[Rule, ...] = (
         rf"(?:(?:posted|published|updated|last updated|last modified|modified|first published"
         rf"|created|date)(?: on| at)?:?\s*)?{_DATE}{_BY_ANYONE}",
         own_line=True,
+        also=_HAS_DATE,
     ),
     _rule(
         "dateline",
         rf"(?:posted|published|updated|last updated|last modified|first published)(?: on| at)?:?"
         rf"\s*{_DATE}{_BY_ANYONE}",
+        also=_HAS_DATE,
     ),
     _rule("dateline", r"\d{1,3}[- ]?(?:min|minute)s?(?: read)?|reading time:? .{1,20}"),
     # Photo captions and credits.
@@ -213,12 +243,24 @@ RULES: tuple[Rule, ...] = (
         r"|(?:photo|photograph|image|picture)s?(?: by| courtesy of| credit) [^.!?]{1,60}"
         r"|[^.!?]{0,60}/(?:getty images|afp|reuters|ap|epa|shutterstock|alamy|pa|bloomberg"
         r"|anadolu|xinhua|sipa)(?: via [^.!?]{1,30})?",
+        hints=(
+            "photo",
+            "image",
+            "pic",
+            "video",
+            "graphic",
+            "illustration",
+            "credit",
+            "caption",
+            "/",
+        ),
     ),
     _rule(
         "caption",
-        r"(?:[^()]{0,300}\s)?[(\[](?!(?:see|cf|in|the|a|an|this|top|bottom|left|right)\b)"
+        r"[^()\[\]]{0,300}+[(\[](?!(?:see|cf|in|the|a|an|this|top|bottom|left|right)\b)"
         r"(?:[\w.&-]+ ){0,3}(?:photo|photograph|image|picture|illustration)s?"
         r"(?:\s*[:/]\s*[^()\[\]]+| (?:by|courtesy(?: of)?|credit:?) [^()\[\]]+)?[)\]]\.?",
+        hints=("photo", "image", "picture", "illustration"),
     ),
     # Tags and categories.
     _rule(
@@ -269,18 +311,38 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_TRAILING = re.compile(r"[\s:»\u203a→…]+$|\s*\.\.\.$")
+
+def _gate(own_line: bool) -> re.Pattern:
+    """Return one pattern that any sentence a rule matches also matches (a quick first test)."""
+    parts = [
+        f"(?{'' if rule.pattern.flags & re.IGNORECASE else '-i'}:{rule.pattern.pattern})"
+        for rule in RULES
+        if own_line or not rule.own_line
+    ]
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+_GATES = {own: _gate(own) for own in (False, True)}
+
+_TRAILING = " :»\u203a→…"
+# Longer sentences are never boilerplate: the rules need not look at them.
+MAX_CHARS = 400
 
 
 def _normalise(text: str) -> str:
+    """Return ``text`` with its whitespace collapsed and a trailing ``:``, ``»``... dropped."""
     text = " ".join(text.split())
-    stripped = _TRAILING.sub("", text)
+    stripped = text.rstrip(_TRAILING)
+    if stripped.endswith("..."):
+        stripped = stripped[:-3].rstrip(_TRAILING)
     return stripped or text
 
 
 def _menu(text: str) -> bool:
     """Return True if ``text`` is a menu: items between separators ("Home | News | Sport"), or
     section names only ("Local News")."""
+    if len(text) > 120:
+        return False
     words = text.lower().split()
     if words and len(words) <= 6 and all(w in _NAV_WORDS for w in words):
         return text[-1] not in ".!?"
@@ -291,7 +353,7 @@ def _menu(text: str) -> bool:
 
 
 def _is_labels(text: str) -> bool:
-    return bool(_LABELS.fullmatch(text))
+    return len(text) <= 80 and bool(_LABELS.fullmatch(text))
 
 
 def rule_of(sentence: str, own_line: bool) -> str | None:
@@ -299,12 +361,16 @@ def rule_of(sentence: str, own_line: bool) -> str | None:
 
     ``own_line``: whether the sentence is a line of its own in its text.
     """
+    if len(sentence) > MAX_CHARS:
+        return None
     text = _normalise(sentence)
     if not text:
         return None
-    for rule in RULES:
-        if (own_line or not rule.own_line) and rule.pattern.fullmatch(text):
-            return rule.name
+    if _GATES[own_line].fullmatch(text):
+        lower = text.lower()
+        for rule in RULES:
+            if rule.matches(text, lower, own_line):
+                return rule.name
     if own_line and _menu(text):
         return "navigation"
     if _is_labels(text) and len(_LABEL.findall(text)) >= 2:
@@ -312,19 +378,23 @@ def rule_of(sentence: str, own_line: bool) -> str | None:
     return None
 
 
-def _own_lines(text: str, sentences: Sequence[Sentence]) -> list[bool]:
-    """Return whether each sentence is a line of its own in ``text``."""
-    out = []
-    for s in sentences:
-        start = text.rfind("\n", 0, s.start) + 1
-        end = text.find("\n", s.end)
-        end = len(text) if end < 0 else end
-        out.append(text[start:end].strip() == s.text.strip())
-    return out
+def _lines(text: str, sentences: Sequence[Sentence]) -> tuple[list[int], list[int], list[bool]]:
+    """Return the line each sentence starts on, the line it ends on, and whether it is a line of
+    its own (the sentences cover every non-whitespace character, as ``split_sentences`` does).
 
-
-def _line_of(text: str, s: Sentence) -> int:
-    return text.count("\n", 0, s.start)
+    Time is linear in the length of ``text``, however long its lines.
+    """
+    breaks = [m.start() for m in re.finditer("\n", text)]
+    first = [bisect_left(breaks, s.start) for s in sentences]
+    last = [bisect_left(breaks, s.end) for s in sentences]
+    n = len(sentences)
+    own = [
+        first[i] == last[i]
+        and (i == 0 or last[i - 1] < first[i])
+        and (i + 1 == n or first[i + 1] > last[i])
+        for i in range(n)
+    ]
+    return first, last, own
 
 
 def classify(text: str, sentences: Sequence[Sentence]) -> list[str | None]:
@@ -333,31 +403,26 @@ def classify(text: str, sentences: Sequence[Sentence]) -> list[str | None]:
     ``dateline``, ``caption``, ``tags``, ``related``, ``copyright``, ``advertisement``,
     ``navigation``, ``labels``), or None for a content sentence.
 
-    ``sentences`` are those of ``detector.segment.split_sentences(text)`` (any sentences with
-    offsets into ``text`` will do).
+    ``sentences`` are those of ``detector.segment.split_sentences(text)``: in order, with
+    offsets into ``text``, covering all of its non-whitespace characters.
     """
-    own = _own_lines(text, sentences)
+    first, last, own = _lines(text, sentences)
     kinds = [rule_of(s.text, o) for s, o in zip(sentences, own, strict=True)]
-    # A caption: every sentence on the line of a photo credit that ends the line.
-    lines = [_line_of(text, s) for s in sentences]
+    # A caption: the (at most two) sentences before a photo credit that ends their line.
     for i, kind in enumerate(kinds):
-        last_on_line = i + 1 == len(sentences) or lines[i + 1] != lines[i]
-        if kind == "caption" and last_on_line and not own[i]:
-            for j in range(i - 1, -1, -1):
-                if lines[j] != lines[i]:
+        ends_line = i + 1 == len(sentences) or first[i + 1] > last[i]
+        if kind == "caption" and ends_line and not own[i]:
+            for j in range(i - 1, max(i - 3, -1), -1):
+                if last[j] != first[i]:
                     break
                 kinds[j] = kinds[j] or "caption"
-    # Labels (buttons, networks) next to boilerplate, until nothing changes.
+    # Labels (buttons, networks) beside boilerplate: runs of them, in both directions.
     labels = [_is_labels(_normalise(s.text)) for s in sentences]
-    changed = True
-    while changed:
-        changed = False
-        for i, kind in enumerate(kinds):
-            if kind or not labels[i]:
-                continue
-            if (i and kinds[i - 1]) or (i + 1 < len(kinds) and kinds[i + 1]):
+    for order in (range(1, len(kinds)), range(len(kinds) - 2, -1, -1)):
+        step = 1 if order.step > 0 else -1
+        for i in order:
+            if not kinds[i] and labels[i] and kinds[i - step]:
                 kinds[i] = "labels"
-                changed = True
     return kinds
 
 
