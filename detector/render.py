@@ -52,8 +52,8 @@ def summary_lines(result: ArticleResult, meta: ModelMeta) -> list[str]:
     )
     return [
         f"verdict: {summary['verdict']}: {flagged}" + (f"; top flagged: {top}" if top else ""),
-        f"{summary['sentences']} sentences, {summary['boilerplate_sentences']} boilerplate (not "
-        f"counted), article score {summary['article_score']:.3f} "
+        f"{summary['sentences']} sentences, {summary['boilerplate_sentences']} boilerplate, "
+        f"article score {summary['article_score']:.3f} "
         f"(model {meta.name} {meta.version}, threshold {result.threshold})",
     ]
 
