@@ -29,6 +29,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from detector.segment import Sentence
 
@@ -363,7 +364,11 @@ def rule_of(sentence: str, own_line: bool) -> str | None:
     """
     if len(sentence) > MAX_CHARS:
         return None
-    text = _normalise(sentence)
+    return _rule_of(_normalise(sentence), own_line)
+
+
+@lru_cache(maxsize=8192)  # page furniture repeats from page to page
+def _rule_of(text: str, own_line: bool) -> str | None:
     if not text:
         return None
     if _GATES[own_line].fullmatch(text):
@@ -417,11 +422,10 @@ def classify(text: str, sentences: Sequence[Sentence]) -> list[str | None]:
                     break
                 kinds[j] = kinds[j] or "caption"
     # Labels (buttons, networks) beside boilerplate: runs of them, in both directions.
-    labels = [_is_labels(_normalise(s.text)) for s in sentences]
     for order in (range(1, len(kinds)), range(len(kinds) - 2, -1, -1)):
         step = 1 if order.step > 0 else -1
         for i in order:
-            if not kinds[i] and labels[i] and kinds[i - step]:
+            if not kinds[i] and kinds[i - step] and _is_labels(_normalise(sentences[i].text)):
                 kinds[i] = "labels"
     return kinds
 
