@@ -19,8 +19,10 @@ text. Two rules use the neighbouring sentences:
 - a line that ends in a photo credit ("... on Tuesday. (AP Photo/John Reed)") is a caption: the
   one or two sentences before the credit on that line are boilerplate too.
 
-Nothing here looks at the model's scores, and a sentence with a verb and a full stop is marked
-only by a rule naming a fixed prompt ("Your email address will not be published.").
+Besides ``RULES``, a line of its own made only of section names ("Local News") or of short
+items between separators ("Home | News | Sport") is navigation. Sentences over ``MAX_CHARS``
+characters are never boilerplate. Nothing here looks at the model's scores; ``classify`` names
+the rule behind each mark, and ``docs/OUTPUT.md`` lists the rules with examples.
 """
 
 from __future__ import annotations
