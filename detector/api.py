@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
 from detector.backends import DEFAULT_BACKEND, Analysis, Backend, TorchBackend, load_backend
+from detector.boilerplate import boilerplate_flags
 from detector.encoding import BatchEncoder
 from detector.heads import char_spans, type_probabilities
 from detector.meta import Calibration, ModelFolderError, ModelMeta, check_model_files
 from detector.registry import model_folder
 from detector.segment import split_sentences
+from detector.verdict import verdict
 from detector.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -74,36 +77,69 @@ class SentenceScore:
 class ArticleResult:
     """Per-sentence scores of a text and its summary.
 
-    ``article_score`` is the mean sentence score: the expected fraction of garbled sentences.
+    The article figures use the content sentences only (boilerplate is scored but left out):
+    ``article_score`` is their mean score, the expected fraction of garbled sentences;
+    ``verdict`` is ``detector.verdict.verdict`` of their scores (``garbled``, ``partly
+    garbled``, ``clean`` or ``no content``).
     """
 
     sentences: list[SentenceScore]
     threshold: float
 
     @property
+    def content(self) -> list[SentenceScore]:
+        """The sentences that are not boilerplate."""
+        return [s for s in self.sentences if not s.boilerplate]
+
+    @property
     def n_sentences(self) -> int:
         return len(self.sentences)
 
     @property
+    def n_content(self) -> int:
+        return len(self.content)
+
+    @property
+    def n_boilerplate(self) -> int:
+        return self.n_sentences - self.n_content
+
+    @property
     def n_flagged(self) -> int:
-        return sum(s.garbled for s in self.sentences)
+        """Flagged content sentences."""
+        return sum(s.garbled for s in self.content)
 
     @property
     def flagged_fraction(self) -> float:
-        return self.n_flagged / self.n_sentences if self.sentences else 0.0
+        return self.n_flagged / self.n_content if self.n_content else 0.0
 
     @property
     def article_score(self) -> float:
-        return sum(s.score for s in self.sentences) / self.n_sentences if self.sentences else 0.0
+        content = self.content
+        return math.fsum(s.score for s in content) / len(content) if content else 0.0
+
+    @property
+    def verdict(self) -> str:
+        return verdict([s.score for s in self.content], self.threshold)
+
+    def top_flagged(self, n: int = 3) -> list[SentenceScore]:
+        """The ``n`` flagged content sentences of highest score (ties: lower id first)."""
+        flagged = [s for s in self.content if s.garbled]
+        return sorted(flagged, key=lambda s: (-s.score, s.id))[:n]
 
     def summary(self) -> dict:
-        """Return the article summary as a plain dict."""
+        """Return the article summary as a plain dict (figures over content sentences)."""
         return {
+            "verdict": self.verdict,
             "sentences": self.n_sentences,
+            "content_sentences": self.n_content,
+            "boilerplate_sentences": self.n_boilerplate,
             "flagged": self.n_flagged,
             "flagged_fraction": round(self.flagged_fraction, 4),
             "article_score": round(self.article_score, 4),
             "threshold": self.threshold,
+            "top_flagged": [
+                {"id": s.id, "score": s.score, "text": s.text} for s in self.top_flagged()
+            ],
         }
 
 
@@ -342,6 +378,8 @@ class GarbleDetector:
             analyses = self.analyse([s.text for s in chunk])
             for s, a in zip(chunk, analyses, strict=True):
                 rows.append(self._sentence_score(len(rows) + 1, s, a, text, threshold))
+        for row, boilerplate in zip(rows, boilerplate_flags(text, sentences), strict=True):
+            row.boilerplate = boilerplate
         return ArticleResult(rows, threshold)
 
     def _sentence_score(

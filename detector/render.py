@@ -1,4 +1,7 @@
-"""Rendering an ArticleResult as a table, JSON or JSONL (all to a string for stdout)."""
+"""Rendering an ArticleResult as a table, JSON or JSONL (all to a string for stdout).
+
+Every field of the JSON output is described in ``docs/OUTPUT.md``.
+"""
 
 from __future__ import annotations
 
@@ -72,27 +75,39 @@ def _with_spans(s: SentenceScore, width: int, colour: bool) -> str:
     return "".join(out)
 
 
+def summary_lines(result: ArticleResult, meta: ModelMeta) -> list[str]:
+    """Return the article summary for a reader: the verdict, then the figures it rests on."""
+    summary = result.summary()
+    top = ", ".join(f"{s['id']} ({s['score']:.3f})" for s in summary["top_flagged"])
+    flagged = (
+        f"{summary['flagged']} of {summary['content_sentences']} content sentences flagged "
+        f"({summary['flagged_fraction']:.0%})"
+    )
+    return [
+        f"verdict: {summary['verdict']}: {flagged}" + (f"; top flagged: {top}" if top else ""),
+        f"{summary['sentences']} sentences, {summary['boilerplate_sentences']} boilerplate, "
+        f"article score {summary['article_score']:.3f} "
+        f"(model {meta.name} {meta.version}, threshold {result.threshold})",
+    ]
+
+
 def to_table(
     result: ArticleResult, meta: ModelMeta, width: int | None = None, colour: bool = False
 ) -> str:
-    """Return a readable table (no., score, flag, text) and an article summary line.
+    """Return a readable table (no., score, flag, part, text) and the article summary.
 
-    Garbled spans are shown in colour where ``colour`` (a terminal), else in [brackets].
+    ``part`` is ``boiler`` for boilerplate (scored, left out of the article figures). Garbled
+    spans are shown in colour where ``colour`` (a terminal), else in [brackets].
     """
     width = width or shutil.get_terminal_size((100, 20)).columns
-    text_width = max(width - 23, 20)  # the columns before the text take 23
+    text_width = max(width - 31, 20)  # the columns before the text take 31
     lines = [
-        f"{'no.':>4}  {'score':>6}  {'flag':<7}  text",
-        f"{'-' * 4}  {'-' * 6}  {'-' * 7}  {'-' * 4}",
+        f"{'no.':>4}  {'score':>6}  {'flag':<7}  {'part':<6}  text",
+        f"{'-' * 4}  {'-' * 6}  {'-' * 7}  {'-' * 6}  {'-' * 4}",
     ]
     for s in result.sentences:
         flag = "GARBLED" if s.garbled else ""
+        part = "boiler" if s.boilerplate else ""
         text = _with_spans(s, text_width, colour) if s.spans else _shorten(s.text, text_width)
-        lines.append(f"{s.id:>4}  {s.score:>6.3f}  {flag:<7}  {text}")
-    summary = result.summary()
-    lines.append(
-        f"\n{summary['sentences']} sentences, {summary['flagged']} flagged "
-        f"({summary['flagged_fraction']:.0%}), article score {summary['article_score']:.3f} "
-        f"(model {meta.name} {meta.version}, threshold {result.threshold})"
-    )
-    return "\n".join(lines)
+        lines.append(f"{s.id:>4}  {s.score:>6.3f}  {flag:<7}  {part:<6}  {text}")
+    return "\n".join([*lines, "", *summary_lines(result, meta)])

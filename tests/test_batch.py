@@ -26,6 +26,7 @@ from detector.batch.checkpoint import CHECKPOINT_FILE
 from detector.cli import main
 from detector.meta import Calibration, ModelMeta
 from detector.segment import split_sentences
+from detector.verdict import verdict
 from tests.conftest import DATA, REPO
 
 SENTENCES = [json.loads(line)["text"] for line in (DATA / "tiny_corpus.jsonl").open()]
@@ -273,10 +274,12 @@ def test_document_unit_has_sentence_scores_and_mean(model, tmp_path, capsys):
     threshold = GarbleDetector.from_pretrained(model).threshold
     for row in read_output(out):
         scores = row["garble_scores"]
-        assert len(scores) == len(split_sentences(row["text"]))
+        assert len(scores) == len(split_sentences(row["text"])) == len(row["garble_boilerplate"])
+        assert not any(row["garble_boilerplate"])  # news sentences: all content
         assert row["garble_score"] == pytest.approx(sum(scores) / len(scores), abs=1e-4)
         flagged = sum(p >= threshold for p in scores) / len(scores)
         assert row["garble_flagged_fraction"] == pytest.approx(flagged)
+        assert row["garble_verdict"] == verdict(scores, threshold)
 
 
 def test_keep_clean_and_drop_split_the_scored_rows(model, tmp_path, capsys, reference):

@@ -26,9 +26,10 @@ def test_table_lists_sentences_and_summary(tiny_model, capsys):
     code, out, _ = run(capsys, ARTICLE, "--model", tiny_model)
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["no.", "score", "flag", "text"]
+    assert lines[0].split() == ["no.", "score", "flag", "part", "text"]
     assert lines[2].split()[0] == "1"
-    assert "15 sentences" in lines[-1] and "article score" in lines[-1]
+    assert lines[-2].startswith("verdict: ") and "of 15 content sentences flagged" in lines[-2]
+    assert "15 sentences, 0 boilerplate" in lines[-1] and "article score" in lines[-1]
 
 
 def test_json_has_model_article_and_offsets(tiny_model, capsys):
@@ -37,6 +38,8 @@ def test_json_has_model_article_and_offsets(tiny_model, capsys):
     payload = json.loads(out)
     assert set(payload["model"]) == {"name", "version", "threshold"}
     assert payload["article"]["sentences"] == len(payload["sentences"]) == 15
+    assert payload["article"]["content_sentences"] == 15  # the example has no boilerplate
+    assert payload["article"]["verdict"] in {"clean", "partly garbled", "garbled"}
     text = ARTICLE.read_text()
     for s in payload["sentences"]:
         assert set(s) == KEYS

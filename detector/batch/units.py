@@ -2,9 +2,12 @@
 
 - ``row``: each row's text is scored as one sentence; the row gets a score and a flag.
 - ``sentence``: the text is split into sentences; one output row per sentence, with the
-  row's other fields (not the text), the sentence index (1-based), offsets and text.
-- ``document``: the row gets the list of sentence scores, the document score (mean sentence
-  score), its flag and the fraction of flagged sentences.
+  row's other fields (not the text), the sentence index (1-based), offsets, text and whether
+  it is boilerplate (``detector.boilerplate``).
+- ``document``: the row gets the list of sentence scores and of boilerplate marks, then over
+  the content sentences only: the document score (their mean score), its flag, the fraction
+  of them flagged and the verdict (``detector.verdict``). A document that is all boilerplate
+  gets a null score and fraction, flag false and the verdict ``no content``.
 
 Added fields all start with ``prefix`` (default ``garble_``) and are present in every output
 row (null where they do not apply), so every block has the same columns. A row that cannot be
@@ -13,20 +16,23 @@ scored gets an error row: ``<prefix>error`` says why and the score and flag are 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from detector.batch.readers import Row
+from detector.boilerplate import boilerplate_flags
 from detector.segment import Sentence, split_sentences
 from detector.textio import InputError
+from detector.verdict import verdict
 
 UNITS = ("row", "sentence", "document")
 _UNIT_FIELDS = {
     "row": ("score", "flag"),
-    "sentence": ("sentence", "start", "end", "text", "score", "flag"),
-    "document": ("score", "flag", "scores", "flagged_fraction"),
+    "sentence": ("sentence", "start", "end", "text", "score", "flag", "boilerplate"),
+    "document": ("score", "flag", "scores", "boilerplate", "flagged_fraction", "verdict"),
 }
 _FIELD_TYPES = {
     "id": "string",
@@ -38,8 +44,12 @@ _FIELD_TYPES = {
     "flag": "bool",
     "scores": "list<double>",
     "flagged_fraction": "double",
+    "boilerplate": "bool",
+    "verdict": "string",
     "error": "string",
 }
+# Fields whose type depends on the unit: a document lists the boilerplate mark of each sentence.
+_UNIT_TYPES = {"document": {"boilerplate": "list<bool>"}}
 DEFAULT_PREFIX = "garble_"
 # Lone UTF-16 surrogates (JSON escapes such as "\\ud800") cannot be encoded, nor tokenised.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -78,7 +88,8 @@ class ScoreOptions:
 
     def added_types(self) -> dict[str, str]:
         """Return the Arrow type name of each added field (for a fixed Parquet schema)."""
-        return {self.prefix + name: _FIELD_TYPES[name] for name in self.added_names()}
+        types = {**_FIELD_TYPES, **_UNIT_TYPES.get(self.unit, {})}
+        return {self.prefix + name: types[name] for name in self.added_names()}
 
 
 def _kept_fields(row: Row, opts: ScoreOptions) -> dict:
@@ -136,9 +147,14 @@ def _row_rows(
     return [_out(row, opts, score=scores[0], flag=scores[0] >= opts.threshold)]
 
 
+def _boilerplate(row: Row, sentences: list[Sentence], opts: ScoreOptions) -> list[bool]:
+    return boilerplate_flags(row.fields[opts.text_field], sentences)
+
+
 def _sentence_rows(
     row: Row, sentences: list[Sentence], scores: list[float], opts: ScoreOptions
 ) -> list[dict]:
+    boiler = _boilerplate(row, sentences, opts)
     return [
         _out(
             row,
@@ -149,24 +165,31 @@ def _sentence_rows(
             text=s.text,
             score=p,
             flag=p >= opts.threshold,
+            boilerplate=b,
         )
-        for i, (s, p) in enumerate(zip(sentences, scores, strict=True), 1)
+        for i, (s, p, b) in enumerate(zip(sentences, scores, boiler, strict=True), 1)
     ]
 
 
 def _document_rows(
     row: Row, sentences: list[Sentence], scores: list[float], opts: ScoreOptions
 ) -> list[dict]:
-    score = round(sum(scores) / len(scores), 4)
-    flagged = sum(p >= opts.threshold for p in scores) / len(scores)
+    boiler = _boilerplate(row, sentences, opts)
+    content = [p for p, b in zip(scores, boiler, strict=True) if not b]
+    score = flagged = None
+    if content:
+        score = round(math.fsum(content) / len(content), 4)
+        flagged = round(sum(p >= opts.threshold for p in content) / len(content), 4)
     return [
         _out(
             row,
             opts,
             score=score,
-            flag=score >= opts.threshold,
+            flag=score is not None and score >= opts.threshold,
             scores=scores,
-            flagged_fraction=round(flagged, 4),
+            boilerplate=boiler,
+            flagged_fraction=flagged,
+            verdict=verdict(content, opts.threshold),
         )
     ]
 
