@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -256,16 +255,6 @@ def to_html(
         has_types=any(s.types for s in result.sentences),
         has_spans=any(s.spans for s in result.sentences),
     )
-
-
-def article(sentences: Iterable, scores: Iterable[float], threshold: float) -> ArticleResult:
-    """Return the ArticleResult of segmented sentences (``text``, ``start``, ``end``) and
-    their scores, as ``garble batch --unit document`` has them."""
-    rows = [
-        SentenceScore(i, s.start, s.end, s.text, p, p >= threshold)
-        for i, (s, p) in enumerate(zip(sentences, scores, strict=True), 1)
-    ]
-    return ArticleResult(rows, threshold)
 
 
 def write_atomic(path: Path, content: str) -> None:

@@ -263,6 +263,7 @@ def test_batch_writes_one_report_per_document(tiny_model, tmp_path, capsys):
         {"doc": "a/b", "body": "A second document with the same id."},
         {"doc": "empty", "body": "  "},
         {"doc": "../up", "body": f"Text with {INJECTED} in it."},
+        {"doc": "page", "body": "The council met on Monday.\n\nShare this: Twitter Facebook\n"},
     ]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(d) + "\n" for d in docs))
@@ -271,9 +272,13 @@ def test_batch_writes_one_report_per_document(tiny_model, tmp_path, capsys):
     code, _, err = batch(capsys, *argv, "--id-field", "doc", "--html-dir", reports)
     assert code == 0, err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["garble_error"] is None for r in rows] == [True, True, False, True]
+    assert [r["garble_error"] is None for r in rows] == [True, True, False, True, True]
     names = sorted(p.name for p in reports.iterdir())
-    assert names == ["000001_a_b.html", "000002_a_b.html", "000004_up.html"]
+    assert names == ["000001_a_b.html", "000002_a_b.html", "000004_up.html", "000005_page.html"]
+    # the report is the page of `garble score`: the boilerplate of the document is greyed
+    page = Page((reports / names[3]).read_text(encoding="utf-8"))
+    classes = [s["class"].split() for s in page.sentences.values()]
+    assert ["boilerplate" in c for c in classes] == [False, True]
     first = (reports / names[0]).read_text(encoding="utf-8")
     assert (
         "It voted &lt;b&gt;twice&lt;/b&gt; &amp; left." in first and "garble report: a/b" in first
@@ -284,7 +289,7 @@ def test_batch_writes_one_report_per_document(tiny_model, tmp_path, capsys):
     # the folder now holds reports: a new run must be told to overwrite them
     code, _, err = batch(capsys, *argv, "--overwrite", "--html-dir", reports)
     assert code == 0, err  # default ids: the file name and line number
-    new = {"000001_in.jsonl_1.html", "000002_in.jsonl_2.html", "000004_in.jsonl_4.html"}
+    new = {f"00000{k}_in.jsonl_{k}.html" for k in (1, 2, 4, 5)}
     assert {p.name for p in reports.iterdir()} == {*names, *new}
     code, _, err = batch(
         capsys,

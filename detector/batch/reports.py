@@ -4,10 +4,12 @@ A report is named ``NNNNNN_ID.html``: ``NNNNNN`` is the document's input row num
 (1-based, over all inputs in order, zero-padded to six digits), which makes every name unique
 and the same on a resumed run; ``ID`` is the document's id (``--id-field``, else the file name
 and line or record number) with every character but letters, digits, ``.``, ``_`` and ``-``
-replaced by ``_``, at most 80 characters. A row that cannot be scored gets its error row and
-no report. Reports of a chunk are written (each through a temporary file) before the chunk is
-committed, so every committed document has its report; a resumed run rewrites those of the
-chunk it repeats.
+replaced by ``_``, at most 80 characters. The report is the page of ``garble score --format
+html`` (spans, types and boilerplate included: the document is analysed again for it, which
+about doubles the time of a run with ``--html-dir``). A row that cannot be scored gets its
+error row and no report. Reports of a chunk are written (each through a temporary file)
+before the chunk is committed, so every committed document has its report; a resumed run
+rewrites those of the chunk it repeats.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from detector.api import GarbleDetector
 from detector.batch.readers import Row
 from detector.batch.units import ScoreOptions
-from detector.meta import ModelMeta
-from detector.report_html import article, to_html, write_atomic
+from detector.report_html import to_html, write_atomic
 from detector.segment import Sentence
 
 MAX_ID_CHARS = 80
@@ -42,9 +44,9 @@ def report_name(number: int, doc_id: str) -> str:
 class HtmlReports:
     """Writes the HTML report of each scored document of a run into ``folder``."""
 
-    def __init__(self, folder: Path, meta: ModelMeta, opts: ScoreOptions):
+    def __init__(self, folder: Path, detector: GarbleDetector, opts: ScoreOptions):
         self.folder = Path(folder)
-        self.meta = meta
+        self.detector = detector
         self.opts = opts  # resolved: with the threshold
 
     def doc_id(self, row: Row) -> str:
@@ -58,9 +60,9 @@ class HtmlReports:
 
         def write(k: int, row: Row, sentences: list[Sentence], scores: list[float]) -> None:
             doc_id = self.doc_id(row)
-            result = article(sentences, scores, self.opts.threshold)
             text = row.fields.get(self.opts.text_field)
-            html = to_html(result, self.meta, text, title=doc_id)
+            result = self.detector.score_text(text, self.opts.threshold)
+            html = to_html(result, self.detector.meta, text, title=doc_id)
             write_atomic(self.folder / report_name(first + k, doc_id), html)
 
         return write

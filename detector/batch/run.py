@@ -298,7 +298,7 @@ def _html_reports(run: Run) -> HtmlReports | None:
     from detector.batch.reports import HtmlReports
 
     run.job.html_dir.mkdir(parents=True, exist_ok=True)
-    return HtmlReports(run.job.html_dir, run.scorer.meta, run.opts)
+    return HtmlReports(run.job.html_dir, run.scorer, run.opts)
 
 
 def run_batch(
