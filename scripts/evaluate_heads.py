@@ -6,7 +6,7 @@ Spans (character level, whitespace ignored, rows pooled): the own test split's g
 against the characters their recipe changed; mqm_wmt23_test's MT rows of label 1 (spun
 references left out) against their visible error spans of any severity. Beside the model:
 marking every character, and SmolLM2 token surprisal with its cut fitted on the MQM training
-rows (models/baselines/surprisal-spans.json). Types: the confusion matrix on the own test
+rows (models/baselines/surprisal-spans/meta.json). Types: the confusion matrix on the own test
 split, and on real text the share typed right among the rows the model flags: spinner for the
 MQM test set's spun references, mt for the WMT08-14 MT rows of mt_vs_human. The shared files
 are read only; only figures are written into the repo.
@@ -29,7 +29,6 @@ from training.prepare import load_prepared
 
 logger = logging.getLogger("evaluate_heads")
 
-SURPRISAL = Path("models/baselines/surprisal-spans.json")
 
 
 def _read(path: Path) -> list[dict]:
@@ -60,14 +59,15 @@ def analysed(detector: GarbleDetector, texts: list[str]) -> list[dict]:
 
 def surprisal_spans(texts: list[str]) -> list[list[list[int]]] | None:
     """Return the surprisal baseline's spans, or None where its cut has not been fitted."""
-    if not SURPRISAL.is_file():
+    from training.baselines.surprisal_spans import BASELINES_DIR, KIND, load_cut
+
+    if not (BASELINES_DIR / KIND / "meta.json").is_file():
         return None
+    from training.baselines.perplexity import load_lm
     from training.baselines.surprisal_spans import surprisal_spans as spans_at
     from training.baselines.surprisal_spans import token_surprisals
 
-    from training.baselines.perplexity import load_lm
-
-    cut = json.loads(SURPRISAL.read_text("utf-8"))["cut"]
+    cut = load_cut()
     model, tokenizer = load_lm()
     return spans_at(token_surprisals(model, tokenizer, texts), texts, cut)
 
