@@ -73,8 +73,9 @@ def encode(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
     return [(prefix + list(x)) or [0] for x in ids["input_ids"]]
 
 
-def _batch_nll(model, seqs: list[list[int]]) -> list[float]:
-    """Return the mean next-token NLL of each sequence (right-padded, attention-masked)."""
+def token_nll(model, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the next-token NLL at every position of right-padded sequences, (batch, width - 1),
+    and the mask of the positions that are real tokens."""
     width = max(len(s) for s in seqs)
     ids = torch.zeros((len(seqs), width), dtype=torch.long)
     mask = torch.zeros_like(ids)
@@ -83,7 +84,12 @@ def _batch_nll(model, seqs: list[list[int]]) -> list[float]:
         mask[i, : len(s)] = 1
     logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
     nll = F.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
-    keep = mask[:, 1:].float()
+    return nll, mask[:, 1:].float()
+
+
+def _batch_nll(model, seqs: list[list[int]]) -> list[float]:
+    """Return the mean next-token NLL of each sequence (right-padded, attention-masked)."""
+    nll, keep = token_nll(model, seqs)
     return ((nll * keep).sum(1) / keep.sum(1).clamp(min=1.0)).tolist()
 
 

@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from detector.heads import char_spans
 from training.baselines import BASELINES_DIR, read_meta, write_meta
-from training.baselines.perplexity import _start_id, load_lm
+from training.baselines.perplexity import _start_id, load_lm, token_nll
 from training.metrics import span_metrics
 
 logger = logging.getLogger(__name__)
@@ -90,14 +89,7 @@ def token_surprisals(
 
 def _batch_surprisals(model, seqs: list[list[int]]) -> list[list[float]]:
     """Return -log p of each token after the first of each sequence (right-padded, masked)."""
-    width = max(len(s) for s in seqs)
-    ids = torch.zeros((len(seqs), width), dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(s)] = 1
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
-    nll = F.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
+    nll, _ = token_nll(model, seqs)
     return [nll[i, : len(s) - 1].tolist() for i, s in enumerate(seqs)]
 
 
