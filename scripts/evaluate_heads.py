@@ -15,6 +15,7 @@ are read only; only figures are written into the repo.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 from pathlib import Path
@@ -28,7 +29,6 @@ from training.metrics import span_metrics
 from training.prepare import load_prepared
 
 logger = logging.getLogger("evaluate_heads")
-
 
 
 def _read(path: Path) -> list[dict]:
@@ -63,13 +63,20 @@ def surprisal_spans(texts: list[str]) -> list[list[list[int]]] | None:
 
     if not (BASELINES_DIR / KIND / "meta.json").is_file():
         return None
-    from training.baselines.perplexity import load_lm
     from training.baselines.surprisal_spans import surprisal_spans as spans_at
     from training.baselines.surprisal_spans import token_surprisals
 
-    cut = load_cut()
-    model, tokenizer = load_lm()
-    return spans_at(token_surprisals(model, tokenizer, texts), texts, cut)
+    model, tokenizer = _lm()
+    return spans_at(token_surprisals(model, tokenizer, texts), texts, load_cut())
+
+
+@functools.cache
+def _lm():
+    """Return SmolLM2 and its tokenizer, loaded once."""
+    from training.baselines.perplexity import load_lm
+
+    model, tokenizer, _ = load_lm()
+    return model, tokenizer
 
 
 def span_table(name: str, texts, gold, model_spans) -> dict:
@@ -89,6 +96,7 @@ def main() -> None:
     parser.add_argument("--data", default="data/default", help="prepared dataset (own test split)")
     parser.add_argument("--model", default=None, help="model name or folder (default: default)")
     parser.add_argument("--out", default="docs")
+    parser.add_argument("--limit", type=int, help="rows per set (a quick check; figures not kept)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     eval_dir = Path(args.eval_dir)
@@ -98,6 +106,8 @@ def main() -> None:
     threshold = detector.threshold
 
     test = load_prepared(args.data)["test"]
+    if args.limit:
+        test = test.select(range(min(args.limit, len(test))))
     own_kind = [
         TYPE_OF_RECIPE.get(r, "clean") if y else "clean"
         for r, y in zip(test["recipe"], test["label"], strict=True)
@@ -110,11 +120,13 @@ def main() -> None:
         [[list(s) for s in test[i]["spans"]] for i in garbled],
         [own[i]["spans"] for i in garbled],
     )
+    clean = [a for k, a in zip(own_kind, own, strict=True) if k == "clean"]
+    clean_with_spans = sum(bool(a["spans"]) for a in clean) / max(len(clean), 1)
     confusion = {k: dict.fromkeys(TYPES, 0) for k in TYPES}
     for kind, a in zip(own_kind, own, strict=True):
         confusion[kind][a["type"]] += 1
 
-    mqm = _read(eval_dir / "mqm_wmt23_test.jsonl")
+    mqm = _read(eval_dir / "mqm_wmt23_test.jsonl")[: args.limit]
     mt_rows = [
         r for r in mqm if r["label"] == 1 and not r["is_human"] and not r.get("spun_reference")
     ]
@@ -129,7 +141,7 @@ def main() -> None:
         r["text"]
         for r in _read(eval_dir / "mt_vs_human.jsonl")
         if r["label"] == 1 and mt_subset(r) == "WMT08-14"
-    ]
+    ][: args.limit]
     shares = {}
     for name, texts, want in (
         ("MQM test spun references", spun, "spinner"),
@@ -148,10 +160,11 @@ def main() -> None:
         "model": {"name": detector.name, "version": detector.meta.version},
         "span_threshold": detector.heads.span_threshold,
         "spans": {"own test (garbled rows)": own_spans, "MQM test (label-1 MT rows)": mqm_spans},
+        "own_test_clean_rows_with_a_span": round(clean_with_spans, 4),
         "type_confusion_own_test": confusion,
         "type_share_real": shares,
     }
-    out = Path(args.out)
+    out = Path(args.out if not args.limit else "/tmp/evaluate_heads_check")
     (out / "evaluation").mkdir(parents=True, exist_ok=True)
     (out / "evaluation" / "heads.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "SPANS.md").write_text(markdown(report), encoding="utf-8")
@@ -181,6 +194,9 @@ def markdown(report: dict) -> str:
                 f" | {x['precision']:.3f} | {x['recall']:.3f} | {x['f1']:.3f} | {x['mcc']:.3f} |"
             )
     lines += [
+        "",
+        f"Clean rows of the own test split with at least one span: "
+        f"{report['own_test_clean_rows_with_a_span']:.1%}.",
         "",
         "## Types",
         "",
