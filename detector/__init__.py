@@ -6,14 +6,16 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from detector.api import ArticleResult, GarbleDetector, SentenceScore
+    from detector.api import GarbleDetector
     from detector.meta import ModelFolderError
+    from detector.results import ArticleResult, SentenceScore, Span
     from detector.segment import Sentence, split_sentences
 
 _EXPORTS = {
-    "ArticleResult": "detector.api",
+    "ArticleResult": "detector.results",
     "GarbleDetector": "detector.api",
-    "SentenceScore": "detector.api",
+    "SentenceScore": "detector.results",
+    "Span": "detector.results",
     "ModelFolderError": "detector.meta",
     "Sentence": "detector.segment",
     "split_sentences": "detector.segment",
@@ -24,6 +26,7 @@ __all__ = [
     "ModelFolderError",
     "Sentence",
     "SentenceScore",
+    "Span",
     "split_sentences",
 ]
 

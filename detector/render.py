@@ -10,8 +10,8 @@ import re
 import shutil
 from dataclasses import asdict
 
-from detector.api import ArticleResult, SentenceScore
 from detector.meta import ModelMeta
+from detector.results import ArticleResult, SentenceScore
 
 
 def _model_info(meta: ModelMeta, threshold: float) -> dict:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from detector.api import TYPES, ArticleResult, SentenceScore
+from detector.results import TYPES, ArticleResult, SentenceScore
 
 TEMPLATE = "report_template.html"  # package data beside this module
 TOP_FLAGGED = 5  # flagged sentences in the side panel when summary() does not list them

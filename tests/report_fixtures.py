@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from detector.api import ArticleResult, SentenceScore, Span
+from detector.results import ArticleResult, SentenceScore, Span
 from detector.segment import split_sentences
 from tests.conftest import REPO
 

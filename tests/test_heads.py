@@ -199,7 +199,7 @@ def test_span_metrics_marking_everything_has_no_correlation():
 
 
 def _article_with_spans():
-    from detector.api import ArticleResult, SentenceScore, Span
+    from detector.results import ArticleResult, SentenceScore, Span
 
     text = "It was utilized by counterfeit consciousness today.\x1b[2J"
     spans = [Span(7, 15, "utilized", 0.9), Span(19, 44, "counterfeit consciousness", 0.8)]

@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from detector.api import ArticleResult, SentenceScore, Span
 from detector.batch.reports import report_name, safe_name
 from detector.cli import main
 from detector.report_html import to_html
+from detector.results import ArticleResult, SentenceScore, Span
 from tests.report_fixtures import (
     ARTICLE,
     BOILERPLATE,
