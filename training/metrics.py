@@ -133,8 +133,8 @@ def span_metrics(
     want = np.concatenate([char_marks(t, g) for t, g in zip(texts, gold, strict=True)] or none)
     got = np.concatenate([char_marks(t, p) for t, p in zip(texts, predicted, strict=True)] or none)
     tp = int((want & got).sum())
-    precision = tp / got.sum() if got.sum() else 0.0
-    recall = tp / want.sum() if want.sum() else 0.0
+    precision = tp / int(got.sum()) if got.any() else 0.0
+    recall = tp / int(want.sum()) if want.any() else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     mcc = float(matthews_corrcoef(want, got)) if want.any() and not want.all() else 0.0
     return {
