@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.backends import Analysis, load_backend, physical_cores
+from detector.heads import Heads
 
 _loaded: dict = {}  # this worker process's backend, or the error that loading it raised
 
@@ -53,7 +54,8 @@ class WorkerPool:
     """Backend ``name`` of a model folder run in ``workers`` processes of ``threads`` each.
 
     ``threads`` defaults to the physical cores divided among the workers (at least 1).
-    ``kind`` and ``settings`` are those of the backend the workers run.
+    ``kind`` and ``settings`` are those of the backend the workers run; ``heads`` the folder's
+    (the workers apply them; the caller reads the span threshold).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class WorkerPool:
             raise ValueError(f"workers must be at least 1, not {workers}")
         threads = threads or max(1, physical_cores() // workers)
         self.workers = workers
+        self.heads = Heads.load(folder)
         context = multiprocessing.get_context("spawn")
         self._pool = context.Pool(workers, _load, (name, str(folder), threads))
         self._finalizer = weakref.finalize(self, self._pool.terminate)

@@ -112,6 +112,20 @@ def test_score_text_gives_spans_in_text_coordinates_and_types(headed_model):
         assert marked.replace(" ", "") == s.text.replace(" ", "")
 
 
+def test_workers_give_the_same_spans_and_types(headed_model):
+    one = GarbleDetector.from_pretrained(headed_model, backend="torch")
+    one.heads.span_threshold = 0.0  # every token marked: spans must still agree
+    pool = GarbleDetector.from_pretrained(headed_model, backend="torch", workers=2)
+    try:
+        pool.heads.span_threshold = 0.0
+        want, got = one.score_text(ARTICLE), pool.score_text(ARTICLE)
+    finally:
+        pool.close()
+    assert [s.types for s in got.sentences] == [s.types for s in want.sentences]
+    assert [s.spans for s in got.sentences] == [s.spans for s in want.sentences]
+    assert any(s.spans for s in got.sentences)
+
+
 def test_onnx_export_gives_the_torch_heads_outputs(headed_model, tmp_path):
     """New exports carry the hidden states as an output; an export without it (written before
     the heads) gets it added in memory and gives the same token scores."""
