@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.meta import ModelFolderError
+
 HEADS_WEIGHTS = "heads.safetensors"
 HEADS_META = "heads.json"
 
@@ -47,16 +49,20 @@ class Heads:
             return None
         from safetensors.numpy import load_file
 
-        tensors = load_file(str(folder / HEADS_WEIGHTS))
-        info = json.loads((folder / HEADS_META).read_text("utf-8"))
-        return cls(
-            span_weight=tensors["span.weight"].astype(np.float32),
-            span_bias=float(tensors["span.bias"][0]),
-            type_weight=tensors["type.weight"].astype(np.float32),
-            type_bias=float(tensors["type.bias"][0]),
-            span_threshold=float(info["span_threshold"]),
-            info=info,
-        )
+        try:
+            tensors = load_file(str(folder / HEADS_WEIGHTS))
+            info = json.loads((folder / HEADS_META).read_text("utf-8"))
+            return cls(
+                span_weight=tensors["span.weight"].astype(np.float32),
+                span_bias=float(tensors["span.bias"][0]),
+                type_weight=tensors["type.weight"].astype(np.float32),
+                type_bias=float(tensors["type.bias"][0]),
+                span_threshold=float(info["span_threshold"]),
+                info=info,
+            )
+        except Exception as exc:  # safetensors, json and missing keys raise their own types
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            raise ModelFolderError(f"{folder}: cannot read the heads ({reason})") from exc
 
     def save(self, folder: str | Path) -> None:
         """Write ``heads.safetensors`` and ``heads.json`` into ``folder``."""

@@ -234,3 +234,17 @@ def test_table_marks_spans_in_brackets_or_colour():
     assert f"{SPAN_ON}utilized{SPAN_OFF}" in coloured and "[utilized]" not in coloured
     narrow = to_table(result, meta, width=60).splitlines()[2]
     assert "\u2026" in narrow and len(narrow) <= 60 and "[utilized]" in narrow
+
+
+@pytest.mark.parametrize("damage", ["heads.json", "heads.safetensors"])
+def test_damaged_heads_give_a_one_line_error(headed_model, tmp_path, capsys, damage):
+    from detector.cli import main
+
+    folder = shutil.copytree(headed_model, tmp_path / "model")
+    (folder / damage).write_text("{not json", encoding="utf-8")
+    text = tmp_path / "a.txt"
+    text.write_text(ARTICLE, encoding="utf-8")
+    assert main(["score", str(text), "--model", str(folder)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("garble: error:") and "cannot read the heads" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
