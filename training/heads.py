@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,10 +233,7 @@ def _of_kind(rows: list[Row], states: list[States], kind: str):
 
 
 def _counts(rows: list[Row], field: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in rows:
-        out[getattr(r, field)] = out.get(getattr(r, field), 0) + 1
-    return out
+    return dict(Counter(getattr(r, field) for r in rows))
 
 
 def _type_dev(heads: Heads, groups: dict[str, tuple[list[Row], list[States]]]) -> dict:
