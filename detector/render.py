@@ -48,14 +48,10 @@ SPAN_ON, SPAN_OFF = "\x1b[1;4;31m", "\x1b[0m"  # bold, underlined, red; reset
 def _with_spans(s: SentenceScore, width: int, colour: bool) -> str:
     """Return the sentence's text on one line, at most ``width`` visible characters, with its
     garbled spans in colour (``colour``) or in [brackets]."""
-    pieces, pos = [], 0
-    for span in s.spans:
-        a, b = span.start - s.start, span.end - s.start
-        pieces += [(s.text[pos:a], False), (s.text[a:b], True)]
-        pos = b
-    pieces.append((s.text[pos:], False))
+    pieces = s.segments()
     out, used = [], 0
-    for k, (chunk, marked) in enumerate(pieces):
+    for k, (chunk, span) in enumerate(pieces):
+        marked = span is not None
         chunk = _CONTROLS.sub("\ufffd", re.sub(r"\s+", " ", chunk))
         if k == 0:
             chunk = chunk.lstrip()

@@ -80,23 +80,12 @@ def _types(s: SentenceScore) -> list[tuple[str, float]]:
 
 
 def _segments(s: SentenceScore) -> list[dict]:
-    """Return the sentence's text cut at its spans: ``{"text", "span"}`` (span: score or None).
-
-    Spans are clipped to the sentence; one that overlaps an earlier one is left out.
-    """
-    segments, cursor = [], 0
-    for span in sorted(s.spans or [], key=lambda sp: (sp.start, sp.end)):
-        a = max(span.start - s.start, 0)
-        b = min(span.end - s.start, len(s.text))
-        if a >= b or a < cursor:  # empty, outside the sentence or overlapping an earlier span
-            continue
-        if a > cursor:
-            segments.append({"text": s.text[cursor:a], "span": None})
-        segments.append({"text": s.text[a:b], "span": _fmt(span.score)})
-        cursor = b
-    if cursor < len(s.text) or not segments:
-        segments.append({"text": s.text[cursor:], "span": None})
-    return segments
+    """Return the sentence's pieces (``SentenceScore.segments``) as ``{"text", "span"}`` (span:
+    the formatted score, or None)."""
+    return [
+        {"text": piece, "span": None if span is None else _fmt(span.score)}
+        for piece, span in s.segments()
+    ]
 
 
 def _tip(s: SentenceScore, threshold: float, types: list[tuple[str, float]]) -> str:

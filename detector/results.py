@@ -44,6 +44,26 @@ class SentenceScore:
     type: str | None = None
     boilerplate: bool = False
 
+    def segments(self) -> list[tuple[str, Span | None]]:
+        """Return the sentence's text cut at its spans: ``(piece, span or None)`` in order.
+
+        Spans are clipped to the sentence; one that overlaps an earlier one is left out.
+        """
+        segments: list[tuple[str, Span | None]] = []
+        cursor = 0
+        for span in sorted(self.spans, key=lambda sp: (sp.start, sp.end)):
+            a = max(span.start - self.start, 0)
+            b = min(span.end - self.start, len(self.text))
+            if a >= b or a < cursor:  # empty, outside the sentence or overlapping an earlier one
+                continue
+            if a > cursor:
+                segments.append((self.text[cursor:a], None))
+            segments.append((self.text[a:b], span))
+            cursor = b
+        if cursor < len(self.text) or not segments:
+            segments.append((self.text[cursor:], None))
+        return segments
+
 
 @dataclass
 class ArticleResult:
