@@ -89,7 +89,8 @@ def _scored(args: argparse.Namespace) -> str:
 
         title = "stdin" if args.path == "-" else os.path.basename(args.path)
         return to_html(result, detector.meta, text, title=title)
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    to_terminal = args.output in (None, "-") and sys.stdout.isatty()
+    colour = to_terminal and not os.environ.get("NO_COLOR")
     return to_table(result, detector.meta, colour=colour)
 
 

@@ -248,3 +248,23 @@ def test_damaged_heads_give_a_one_line_error(headed_model, tmp_path, capsys, dam
     err = capsys.readouterr().err.strip()
     assert err.startswith("garble: error:") and "cannot read the heads" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_table_colour_only_on_a_terminal_stdout(headed_model, tmp_path, capsys, monkeypatch):
+    from detector.cli import main
+    from detector.render import SPAN_ON
+
+    folder = shutil.copytree(headed_model, tmp_path / "model")
+    info = json.loads((folder / HEADS_META).read_text())
+    info["span_threshold"] = 0.0  # every word marked
+    (folder / HEADS_META).write_text(json.dumps(info))
+    text = tmp_path / "a.txt"
+    text.write_text(ARTICLE, encoding="utf-8")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert main(["score", str(text), "--model", str(folder)]) == 0
+    assert SPAN_ON in capsys.readouterr().out
+    out = tmp_path / "table.txt"
+    assert main(["score", str(text), "--model", str(folder), "-o", str(out)]) == 0
+    written = out.read_text(encoding="utf-8")
+    assert "\x1b" not in written and "[" in written  # a file gets brackets, not colour
