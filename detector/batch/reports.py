@@ -22,12 +22,11 @@ from detector.api import GarbleDetector
 from detector.batch.readers import Row
 from detector.batch.units import ScoreOptions
 from detector.report_html import to_html, write_atomic
-from detector.segment import Sentence
 
 MAX_ID_CHARS = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
-DocumentHook = Callable[[int, Row, list[Sentence], list[float]], None]
+DocumentHook = Callable[[int, Row], None]
 
 
 def safe_name(doc_id: str) -> str:
@@ -58,7 +57,7 @@ class HtmlReports:
     def for_block(self, first: int) -> DocumentHook:
         """Return the hook of ``score_rows`` for a block whose first row is input row ``first``."""
 
-        def write(k: int, row: Row, sentences: list[Sentence], scores: list[float]) -> None:
+        def write(k: int, row: Row) -> None:
             doc_id = self.doc_id(row)
             text = row.fields.get(self.opts.text_field)
             result = self.detector.score_text(text, self.opts.threshold)

@@ -201,13 +201,13 @@ def score_rows(
     detector: Scorer,
     rows: Sequence[Row],
     opts: ScoreOptions,
-    on_document: Callable[[int, Row, list[Sentence], list[float]], None] | None = None,
+    on_document: Callable[[int, Row], None] | None = None,
 ) -> list[dict]:
     """Return the output rows of ``rows``: every input row gives its rows or one error row.
 
     Scores are calibrated probabilities rounded to 4 decimals; a flag is ``score >=
     threshold``. Raises ``InputError`` when an input field has the name of an added field.
-    ``on_document(k, row, sentences, scores)`` is called for each scored row ``rows[k]`` of
+    ``on_document(k, row)`` is called for each scored row ``rows[k]`` of
     ``--unit document`` (the HTML reports of ``--html-dir``).
     """
     opts = opts.resolved(detector)
@@ -224,5 +224,5 @@ def score_rows(
         row_scores = [round(next(scores), 4) for _ in piece]
         out.extend(_EXPAND[opts.unit](row, piece, row_scores, opts))
         if on_document is not None and opts.unit == "document":
-            on_document(k, row, piece, row_scores)
+            on_document(k, row)
     return out
