@@ -15,7 +15,7 @@ from detector.heads import char_spans, type_probabilities
 from detector.meta import Calibration, ModelFolderError, ModelMeta, check_model_files
 from detector.registry import model_folder
 from detector.results import TYPES, ArticleResult, SentenceScore, Span
-from detector.segment import split_sentences
+from detector.segment import Sentence, split_sentences
 from detector.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -269,18 +269,25 @@ class GarbleDetector:
             chunk = sentences[start : start + SCORE_CHUNK]
             analyses = self.analyse([s.text for s in chunk])
             for s, a in zip(chunk, analyses, strict=True):
-                rows.append(self._sentence_score(len(rows) + 1, s, a, text, threshold))
+                rows.append(self.sentence_score(len(rows) + 1, s, a, text, threshold))
         for row, boilerplate in zip(rows, boilerplate_flags(text, sentences), strict=True):
             row.boilerplate = boilerplate
         return ArticleResult(rows, threshold)
 
-    def _sentence_score(
-        self, no: int, sentence, analysis: SentenceAnalysis, text: str, threshold: float
+    def sentence_score(
+        self,
+        no: int,
+        sentence: Sentence,
+        analysis: SentenceAnalysis,
+        text: str,
+        threshold: float,
     ) -> SentenceScore:
-        """Return the scored row of one sentence of ``text``, with its spans and types."""
+        """Return sentence number ``no`` of ``text`` scored from its analysis (``analyse()``):
+        rounded score, flag at ``threshold``, spans in ``text``'s coordinates and types."""
         score = round(self.meta.calibration.probability(analysis.margin), 4)
-        s = sentence
-        row = SentenceScore(no, s.start, s.end, s.text, score, score >= threshold)
+        row = SentenceScore(
+            no, sentence.start, sentence.end, sentence.text, score, score >= threshold
+        )
         heads = self.heads
         if heads is None or analysis.spinner is None:
             return row

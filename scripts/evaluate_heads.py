@@ -23,7 +23,8 @@ from pathlib import Path
 from make_evaluation import mt_subset
 
 from detector.api import TYPES, GarbleDetector
-from detector.heads import char_spans, type_probabilities
+from detector.results import SentenceScore
+from detector.segment import Sentence
 from training.heads import TYPE_OF_RECIPE
 from training.metrics import span_metrics
 from training.prepare import load_prepared
@@ -36,25 +37,21 @@ def _read(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def analysed(detector: GarbleDetector, texts: list[str]) -> list[dict]:
-    """Return each text's score, spans and type probabilities from the model."""
-    heads = detector.heads
+def analysed(detector: GarbleDetector, texts: list[str]) -> list[SentenceScore]:
+    """Return each text scored as one sentence (score, flag, spans and types), as
+    ``score_text`` scores the sentences of an article."""
     out = []
     for start in range(0, len(texts), 512):
         chunk = texts[start : start + 512]
         for text, a in zip(chunk, detector.analyse(chunk), strict=True):
-            score = detector.meta.calibration.probability(a.margin)
-            spans = char_spans(a.offsets, a.token_scores, text, heads.span_threshold)
-            types = type_probabilities(score, a.spinner)
-            out.append(
-                {
-                    "score": score,
-                    "spans": [[s, e] for s, e, _ in spans],
-                    "type": max(TYPES, key=lambda t: types[t]),
-                }
-            )
+            sentence = Sentence(text, 0, len(text))
+            out.append(detector.sentence_score(len(out) + 1, sentence, a, text, detector.threshold))
         logger.info("analysed %d of %d", min(start + 512, len(texts)), len(texts))
     return out
+
+
+def _spans(row: SentenceScore) -> list[list[int]]:
+    return [[span.start, span.end] for span in row.spans]
 
 
 def surprisal_spans(texts: list[str]) -> list[list[list[int]]] | None:
@@ -103,7 +100,6 @@ def main() -> None:
     detector = GarbleDetector.from_pretrained(args.model)
     if detector.heads is None:
         raise SystemExit(f"{detector.name} has no span and type heads")
-    threshold = detector.threshold
 
     test = load_prepared(args.data)["test"]
     if args.limit:
@@ -118,13 +114,13 @@ def main() -> None:
         "own test",
         [test[i]["text"] for i in garbled],
         [[list(s) for s in test[i]["spans"]] for i in garbled],
-        [own[i]["spans"] for i in garbled],
+        [_spans(own[i]) for i in garbled],
     )
     clean = [a for k, a in zip(own_kind, own, strict=True) if k == "clean"]
-    clean_with_spans = sum(bool(a["spans"]) for a in clean) / max(len(clean), 1)
+    clean_with_spans = sum(bool(a.spans) for a in clean) / max(len(clean), 1)
     confusion = {k: dict.fromkeys(TYPES, 0) for k in TYPES}
     for kind, a in zip(own_kind, own, strict=True):
-        confusion[kind][a["type"]] += 1
+        confusion[kind][a.type] += 1
 
     mqm = _read(eval_dir / "mqm_wmt23_test.jsonl")[: args.limit]
     mt_rows = [
@@ -133,7 +129,7 @@ def main() -> None:
     mt_gold = [[[e["start"], e["end"]] for e in r["errors"] if e.get("visible")] for r in mt_rows]
     mt_texts = [r["text"] for r in mt_rows]
     mqm_spans = span_table(
-        "MQM test", mt_texts, mt_gold, [a["spans"] for a in analysed(detector, mt_texts)]
+        "MQM test", mt_texts, mt_gold, [_spans(a) for a in analysed(detector, mt_texts)]
     )
 
     spun = [r["text"] for r in mqm if r.get("spun_reference")]
@@ -147,8 +143,8 @@ def main() -> None:
         ("MQM test spun references", spun, "spinner"),
         ("mt_vs_human WMT08-14 MT rows", wmt, "mt"),
     ):
-        flagged = [a for a in analysed(detector, texts) if a["score"] >= threshold]
-        right = sum(a["type"] == want for a in flagged)
+        flagged = [a for a in analysed(detector, texts) if a.garbled]
+        right = sum(a.type == want for a in flagged)
         shares[name] = {
             "rows": len(texts),
             "flagged": len(flagged),
