@@ -103,6 +103,14 @@ def token_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
 SCORE_CHUNK = 2048  # sentences of an article analysed at a time
 
 
+def length_batches(encodings: list, batch_size: int) -> list[list[int]]:
+    """Return batches of positions into ``encodings``, sorted by token count so that each is
+    padded only to its own longest (see :func:`token_batches`)."""
+    order = sorted(range(len(encodings)), key=lambda k: len(encodings[k].ids))
+    batches = token_batches([len(encodings[k].ids) for k in order], batch_size)
+    return [[order[k] for k in batch] for batch in batches]
+
+
 class GarbleDetector:
     """Scores English sentences for machine-translation or article-spinner garbling."""
 
@@ -195,9 +203,7 @@ class GarbleDetector:
             owners += [i] * (1 + len(encoding.overflowing))
             long += bool(encoding.overflowing)
         self._note_windowed(long, len(sentences))
-        order = sorted(range(len(windows)), key=lambda k: len(windows[k].ids))
-        batches = token_batches([len(windows[k].ids) for k in order], self.batch_size)
-        batches = [[order[k] for k in batch] for batch in batches]
+        batches = length_batches(windows, self.batch_size)
         padded = (self.encoder.pad([windows[k] for k in idx]) for idx in batches)
         if heads:
             run_all = getattr(self.backend, "analyse_many", None)  # worker processes

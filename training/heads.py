@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.api import GarbleDetector, token_batches
+from detector.api import GarbleDetector, length_batches
 from detector.heads import Heads, char_spans, mean_states
 from detector.meta import ModelMeta
 from training.card import write_card
@@ -105,11 +105,9 @@ def mqm_rows(path: str | Path, dev_fraction: float, dev: bool) -> list[Row]:
 def hidden_states(detector: GarbleDetector, texts: list[str]) -> list[States]:
     """Return the last hidden states of each text's first window (``max_length`` tokens)."""
     encodings = detector.encoder.encode(texts)
-    order = sorted(range(len(texts)), key=lambda k: len(encodings[k].ids))
     out: list[States | None] = [None] * len(texts)
-    batches = token_batches([len(encodings[k].ids) for k in order], detector.batch_size)
-    for no, batch in enumerate(batches):
-        idx = [order[k] for k in batch]
+    batches = length_batches(encodings, detector.batch_size)
+    for no, idx in enumerate(batches):
         padded = detector.encoder.pad([encodings[k] for k in idx])
         _, hidden = detector.backend.forward(padded, hidden=True)
         means = mean_states(hidden, padded["attention_mask"])
