@@ -164,8 +164,8 @@ class TrainConfig(_Strict):
     # A labelled JSONL of real text scored after each epoch to choose on (never trained on).
     real_dev: str | None = None
     max_test_examples: int | None = Field(default=None, ge=1)
-    # model.train_top_layers: run the frozen and the trained layers in mixed precision (bf16
-    # matrices, fp32 weights and optimizer); about 2.5 times as fast on a CPU with AMX.
+    # Mixed precision: bf16 matrices, fp32 weights and optimizer (the frozen and trained layers
+    # of model.train_top_layers, or the whole model); 1.5-2.5 times as fast on a CPU with AMX.
     bf16: bool = False
 
 

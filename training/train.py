@@ -75,6 +75,7 @@ def _fit(config: Config, model, tokenizer, train_ds, workdir: str) -> float:
         logging_steps=50,
         disable_tqdm=True,
         use_cpu=not torch.cuda.is_available(),
+        bf16=t.bf16,
         seed=config.seed,
         data_seed=config.seed,
         # the student and token losses need their extra columns
