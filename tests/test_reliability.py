@@ -375,6 +375,15 @@ CASES = [
         model=_broken_model("model.safetensors", "garbage"),
     ),
     Case(
+        "corrupt heads",
+        "heads.safetensors is garbage",
+        _text("a.txt", PROSE),
+        "exit 1: cannot read the heads",
+        "exit 1: cannot read the heads",
+        "raises ModelFolderError: cannot read the heads",
+        model=_broken_model("heads.safetensors", "garbage"),
+    ),
+    Case(
         "corrupt meta.json",
         "meta.json is not JSON",
         _text("a.txt", PROSE),
