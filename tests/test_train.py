@@ -5,11 +5,14 @@ import random
 import shutil
 import sys
 
+import pytest
 from datasets import Dataset
+from transformers import TrainingArguments
 
 from detector import GarbleDetector
 from detector.meta import ModelMeta
 from tests.conftest import TINY_BERT, tiny_config
+from training import train as train_module
 from training.calibrate import allowed_flags, calibrate_on_split
 from training.cli import main
 from training.config import CalibrationConfig, save_config
@@ -17,8 +20,17 @@ from training.encoder import load_encoder
 from training.train import _fit, _tokenize
 
 
-def test_tiny_bert_overfits_30_examples(tmp_path):
+@pytest.mark.parametrize("bf16", [False, True])
+def test_tiny_bert_overfits_30_examples(tmp_path, bf16, monkeypatch):
     config = tiny_config(tmp_path, epochs=30, learning_rate=3e-3)
+    config.train.bf16 = bf16  # mixed precision (HF Trainer's CPU autocast) learns as well
+    made = []
+
+    def record(**kwargs) -> TrainingArguments:
+        made.append(TrainingArguments(**kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(train_module, "TrainingArguments", record)
     clean = [f"The committee met on day {i} and approved the new budget." for i in range(15)]
     garbled = [
         f"Committee the met day on {i} and the approved and approved budget new." for i in range(15)
@@ -33,6 +45,7 @@ def test_tiny_bert_overfits_30_examples(tmp_path):
     accuracy = sum((m > 0) == bool(y) for m, y in zip(margins, ds["label"], strict=True)) / 30
     assert loss < 0.3
     assert accuracy >= 0.95
+    assert [args.bf16 for args in made] == [bf16]
 
 
 def test_model_folder_is_self_describing(tiny_model):
