@@ -58,10 +58,13 @@ def test_model_folder_is_self_describing(tiny_model):
     assert meta["calibration"]["method"] == "platt"
     assert {"dev", "test", "training"} <= set(meta["metrics"])
     assert "roc_auc" in meta["metrics"]["test"]["all"]
+    route = meta["metrics"]["training"]["route"]
+    assert route in ("cpu", "gpu")
     assert meta["training_config"]["model"]["random_init"] == TINY_BERT
     assert "torch" in meta["versions"]
     card = (tiny_model / "README.md").read_text()
     assert "## test metrics" in card and f"threshold: {meta['threshold']}" in card
+    assert f"s on the {route.upper()}" in card
 
 
 def test_trained_folder_loads_and_scores(tiny_model):

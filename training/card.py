@@ -126,7 +126,7 @@ def model_card(meta: ModelMeta, heads: dict | None = None) -> str:
         f"# {meta.name} {meta.version}",
         "",
         "Sentence-level detector of garbled English (machine-translation and article-spinner",
-        "garbling), fine-tuned by `garble-train train`.",
+        "garbling), a fine-tuned transformer classifier.",
         "",
         *_provenance(cfg),
         f"- labels: {meta.labels}; output: calibrated probability of `garbled`",

@@ -22,6 +22,11 @@ from training.config import ModelConfig
 LABELS = ["clean", "garbled"]
 
 
+def route() -> str:
+    """Return where training runs: ``"gpu"`` when torch sees CUDA, else ``"cpu"``."""
+    return "gpu" if torch.cuda.is_available() else "cpu"
+
+
 def resolve_base(base: str) -> Path:
     """Return the folder of ``base``: a path, a pinned base of detector.base_weights, or a pip
     package that ships weights in ``model/``."""

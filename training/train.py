@@ -20,7 +20,7 @@ from training.calibrate import calibrate_on_split
 from training.card import write_card
 from training.config import CalibrationConfig, Config, save_config
 from training.distill import DistillTrainer, add_teacher_margins
-from training.encoder import LABELS, load_encoder
+from training.encoder import LABELS, load_encoder, route
 from training.metrics import per_recipe_metrics
 from training.prepare import load_prepared
 from training.token_loss import (
@@ -165,6 +165,7 @@ def _train_full(config: Config, dsd: DatasetDict) -> tuple:
             "final_loss": round(loss, 4),
             "seconds": round(train_seconds, 1),
             "examples": len(dsd["train"]),
+            "route": route(),
         },
     }
     return model, tokenizer, meta

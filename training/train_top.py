@@ -19,7 +19,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from detector.meta import ModelMeta
 from training.calibrate import calibrate_on_split
 from training.config import Config
-from training.encoder import LABELS
+from training.encoder import LABELS, route
 from training.evaluate import read_labelled
 from training.metrics import binary_metrics, per_recipe_metrics
 from training.real_data import real_splits
@@ -149,7 +149,7 @@ def train_top(
             "seconds": round(train_seconds, 1),
             "cache_seconds": round(cache_seconds, 1),
             "examples": len(ids),
-            "route": "cpu" if not torch.cuda.is_available() else "gpu",
+            "route": route(),
         },
     }
     return meta, split
