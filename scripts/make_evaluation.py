@@ -223,7 +223,7 @@ def render(results: dict, scorers: dict) -> str:
         "20-29, 30-44, 45-69, 70+), weighted by rows. What was tried, and why, is in",
         "`docs/EXPERIMENTS.md`. Fast 0.6.1 was trained on an earlier split of the same sources",
         "that holds 4,125 of the 9,262 own test sentences, so its own test figures are optimistic",
-        "(its ROC-AUC on the others: 0.908 against 0.919 on all; section 34).",
+        "(torch ROC-AUC on the others 0.908, on all 0.919; section 34).",
         "",
         "## Summary against the targets of issue 26",
         "",
