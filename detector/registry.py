@@ -25,8 +25,10 @@ def models_dir() -> Path:
     except ImportError:  # a source checkout used without installing it
         return Path(__file__).resolve().parent.parent / "models"
     # A namespace package: its first portion is the installed folder (an editable install
-    # may add a placeholder entry that is not a folder).
-    return next(Path(p) for p in garble_models.__path__ if Path(p).is_dir())
+    # may add a placeholder entry that is not a folder). An editable install of a checkout
+    # since moved or deleted leaves no folder: then this checkout's models.
+    folders = (Path(p) for p in garble_models.__path__ if Path(p).is_dir())
+    return next(folders, Path(__file__).resolve().parent.parent / "models")
 
 
 def model_folder(name_or_path: str | Path | None = None) -> Path:

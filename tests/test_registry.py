@@ -46,6 +46,13 @@ def test_a_name_not_installed_is_a_one_line_error(shipped):
         model_folder("accurate")
 
 
+def test_a_stale_editable_install_falls_back_to_this_checkout(monkeypatch):
+    import garble_models
+
+    monkeypatch.setattr(garble_models, "__path__", ["/nonexistent/checkout/models"])
+    assert registry.models_dir() == REPO / "models"
+
+
 def test_a_path_resolves_and_a_folder_without_meta_is_an_error(shipped, tmp_path):
     assert model_folder(shipped / "garble-minilm") == shipped / "garble-minilm"
     assert model_folder(str(shipped / "garble-minilm")) == shipped / "garble-minilm"
