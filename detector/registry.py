@@ -16,6 +16,8 @@ DEFAULT_MODEL = "accurate"
 MODEL_ENV = "GARBLE_MODEL"  # a name or a folder that replaces DEFAULT_MODEL
 META_FILE = "meta.json"
 MODEL_HELP = f"a shipped model by name ({', '.join(MODELS)}) or a model folder"
+# The models of the source checkout this module sits in (used where no install points elsewhere).
+_CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def models_dir() -> Path:
@@ -23,12 +25,12 @@ def models_dir() -> Path:
     try:
         import garble_models
     except ImportError:  # a source checkout used without installing it
-        return Path(__file__).resolve().parent.parent / "models"
+        return _CHECKOUT_MODELS
     # A namespace package: its first portion is the installed folder (an editable install
     # may add a placeholder entry that is not a folder). An editable install of a checkout
     # since moved or deleted leaves no folder: then this checkout's models.
     folders = (Path(p) for p in garble_models.__path__ if Path(p).is_dir())
-    return next(folders, Path(__file__).resolve().parent.parent / "models")
+    return next(folders, _CHECKOUT_MODELS)
 
 
 def model_folder(name_or_path: str | Path | None = None) -> Path:
