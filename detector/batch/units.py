@@ -4,10 +4,10 @@
 - ``sentence``: the text is split into sentences; one output row per sentence, with the
   row's other fields (not the text), the sentence index (1-based), offsets, text and whether
   it is boilerplate (``detector.boilerplate``).
-- ``document``: the row gets the list of sentence scores and of boilerplate marks, then over
-  the content sentences only: the document score (their mean score), its flag, the fraction
-  of them flagged and the verdict (``detector.verdict``). A document that is all boilerplate
-  gets a null score and fraction, flag false and the verdict ``no content``.
+- ``document``: the row gets the list of sentence scores and of boilerplate marks, then the
+  figures of ``ArticleResult`` (over the content sentences only): the document score (their
+  mean score), its flag, the fraction of them flagged and the verdict. A document that is
+  all boilerplate gets a null score and fraction, flag false and the verdict ``no content``.
 
 Added fields all start with ``prefix`` (default ``garble_``) and are present in every output
 row (null where they do not apply), so every block has the same columns. A row that cannot be
@@ -16,7 +16,6 @@ scored gets an error row: ``<prefix>error`` says why and the score and flag are 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -24,9 +23,9 @@ from typing import Protocol
 
 from detector.batch.readers import Row
 from detector.boilerplate import boilerplate_flags
+from detector.results import ArticleResult, SentenceScore
 from detector.segment import Sentence, split_sentences
 from detector.textio import InputError
-from detector.verdict import verdict
 
 UNITS = ("row", "sentence", "document")
 _UNIT_FIELDS = {
@@ -175,11 +174,17 @@ def _document_rows(
     row: Row, sentences: list[Sentence], scores: list[float], opts: ScoreOptions
 ) -> list[dict]:
     boiler = _boilerplate(row, sentences, opts)
-    content = [p for p, b in zip(scores, boiler, strict=True) if not b]
+    article = ArticleResult(
+        [
+            SentenceScore(i, s.start, s.end, s.text, p, p >= opts.threshold, boilerplate=b)
+            for i, (s, p, b) in enumerate(zip(sentences, scores, boiler, strict=True), 1)
+        ],
+        opts.threshold,
+    )
     score = flagged = None
-    if content:
-        score = round(math.fsum(content) / len(content), 4)
-        flagged = round(sum(p >= opts.threshold for p in content) / len(content), 4)
+    if article.n_content:
+        score = round(article.article_score, 4)
+        flagged = round(article.flagged_fraction, 4)
     return [
         _out(
             row,
@@ -189,7 +194,7 @@ def _document_rows(
             scores=scores,
             boilerplate=boiler,
             flagged_fraction=flagged,
-            verdict=verdict(content, opts.threshold),
+            verdict=article.verdict,
         )
     ]
 
