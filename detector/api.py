@@ -35,6 +35,15 @@ def _strings(items: Iterable[str], name: str) -> list[str]:
     return out
 
 
+def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Yield ``texts`` in lists of ``size``, read lazily; a bare string is a TypeError."""
+    if isinstance(texts, str):
+        raise TypeError("texts must be an iterable of strings, not one string")
+    iterator = iter(texts)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
 def _backend_meta(meta: ModelMeta, backend: Backend) -> ModelMeta:
     """Return ``meta`` with the calibration and threshold fitted for this backend, if any.
 
@@ -257,11 +266,15 @@ class GarbleDetector:
         ``texts`` is pulled ``chunk_size`` at a time and each chunk is scored like ``score()``
         (sorted by length into batches of ``batch_size``), so memory is bounded by the chunk.
         """
-        if isinstance(texts, str):
-            raise TypeError("texts must be an iterable of strings, not one string")
-        iterator = iter(texts)
-        while chunk := list(islice(iterator, chunk_size)):
+        for chunk in _chunks(texts, chunk_size):
             yield from self.score(chunk)
+
+    def analyse_stream(
+        self, texts: Iterable[str], chunk_size: int = SCORE_CHUNK
+    ) -> Iterator[SentenceAnalysis]:
+        """Yield ``analyse()`` of each text in input order, ``chunk_size`` texts at a time."""
+        for chunk in _chunks(texts, chunk_size):
+            yield from self.analyse(chunk)
 
     def score_text(self, text: str, threshold: float | None = None) -> ArticleResult:
         """Return per-sentence scores, offsets, flags, spans and types of ``text`` and its

@@ -7,6 +7,7 @@ import json
 import shutil
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from conftest import tiny_config
 from hypothesis import given, settings
@@ -268,3 +269,62 @@ def test_table_colour_only_on_a_terminal_stdout(headed_model, tmp_path, capsys, 
     assert main(["score", str(text), "--model", str(folder), "-o", str(out)]) == 0
     written = out.read_text(encoding="utf-8")
     assert "\x1b" not in written and "[" in written  # a file gets brackets, not colour
+
+
+@pytest.fixture()
+def every_token_marked(headed_model, tmp_path):
+    """A copy of the headed model whose span threshold marks every token."""
+    folder = shutil.copytree(headed_model, tmp_path / "marked")
+    info = json.loads((folder / HEADS_META).read_text())
+    (folder / HEADS_META).write_text(json.dumps({**info, "span_threshold": 0.0}))
+    return folder
+
+
+@pytest.mark.parametrize("unit", ["row", "sentence", "document"])
+def test_batch_spans_are_offsets_into_each_row_text(every_token_marked, tmp_path, capsys, unit):
+    """`garble batch --spans` adds spans (and types) without changing a score or a flag."""
+    from detector.cli import main
+
+    texts = [ARTICLE, "A second row. It has two sentences."]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    outputs = {}
+    for name, extra in (("plain", []), ("spans", ["--spans"])):
+        out = tmp_path / f"{name}.parquet"
+        argv = ["batch", str(src), "-o", str(out), "--unit", unit, "--model"]
+        code = main([*argv, str(every_token_marked), "--backend", "torch", *extra])
+        assert code == 0, capsys.readouterr().err
+        outputs[name] = pq.read_table(out).to_pylist()
+    plain, spans = outputs["plain"], outputs["spans"]
+    assert [r["garble_score"] for r in spans] == [r["garble_score"] for r in plain]
+    assert [r["garble_flag"] for r in spans] == [r["garble_flag"] for r in plain]
+    assert "garble_spans" not in plain[0]
+    for row in spans:
+        text = texts[int(row["garble_id"].rsplit(":", 1)[1]) - 1]
+        assert row["garble_spans"], row  # every token is marked
+        for span in row["garble_spans"]:
+            assert text[span["start"] : span["end"]] == span["text"]
+        if unit == "sentence":
+            assert all(
+                row["garble_start"] <= sp["start"] < sp["end"] <= row["garble_end"]
+                for sp in row["garble_spans"]
+            )
+        if unit == "document":
+            assert "garble_type" not in row
+        else:
+            assert row["garble_type"] in TYPES
+
+
+def test_batch_spans_need_a_model_with_heads(tiny_model, tmp_path, capsys):
+    from detector.cli import main
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": ARTICLE}) + "\n", encoding="utf-8")
+    code = main(["batch", str(src), "-o", str(tmp_path / "o.jsonl"), "--model", str(tiny_model)])
+    assert code == 0 and "1 rows" in capsys.readouterr().out
+    argv = ["batch", str(src), "-o", str(tmp_path / "s.jsonl"), "--spans"]
+    code = main([*argv, "--model", str(tiny_model)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert "--spans needs a model with span and type heads" in err
+    assert not (tmp_path / "s.jsonl").exists()

@@ -58,6 +58,12 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     p.add_argument("--threshold", type=threshold, help="override the model's threshold")
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="of the added fields (garble_)")
     p.add_argument(
+        "--spans",
+        action="store_true",
+        help="add each row's garbled spans (and, for --unit row and sentence, its type); "
+        "needs a model with span heads (every shipped model has them)",
+    )
+    p.add_argument(
         "--html-dir",
         metavar="DIR",
         help="--unit document: also write one HTML report per document into DIR",
@@ -116,7 +122,9 @@ def run(args: argparse.Namespace) -> str:
         model = model_folder(args.model).resolve()  # resolved once: the same for Ray workers
     except OSError as exc:
         raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
-    options = ScoreOptions(args.unit, args.text_field, args.id_field, args.threshold, args.prefix)
+    options = ScoreOptions(
+        args.unit, args.text_field, args.id_field, args.threshold, args.prefix, args.spans
+    )
     job = BatchJob(
         inputs=args.inputs,
         output=Path(args.output),

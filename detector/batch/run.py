@@ -326,6 +326,11 @@ def _run_locked(
     path = partial_dir(job.output) / CHECKPOINT_FILE
     previous = _previous(job, path)
     scorer = load_scorer()
+    if job.options.spans and getattr(scorer, "heads", None) is None:
+        raise InputError(
+            f"--spans needs a model with span and type heads; {scorer.name} has none "
+            "(fit them with garble-train heads; every shipped model has them)"
+        )
     opts = job.options.resolved(scorer)
     fingerprint = {**_fingerprint(job, files, opts, scorer), **engine.fingerprint(job)}
     cp = _checkpoint(previous, fingerprint)

@@ -9,6 +9,11 @@
   mean score), its flag, the fraction of them flagged and the verdict. A document that is
   all boilerplate gets a null score and fraction, flag false and the verdict ``no content``.
 
+With ``spans`` (``garble batch --spans``; a model with span and type heads) every output row
+also gets ``spans``: the garbled stretches the span head marks, ``{start, end, text, score}``
+with offsets into the row's text (a document's over all its sentences), and, for ``row`` and
+``sentence``, ``type``: the likeliest of ``mt``, ``spinner`` and ``clean``.
+
 Added fields all start with ``prefix`` (default ``garble_``) and are present in every output
 row (null where they do not apply), so every block has the same columns. A row that cannot be
 scored gets an error row: ``<prefix>error`` says why and the score and flag are null.
@@ -18,12 +23,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Protocol
 
 from detector.batch.readers import Row
 from detector.boilerplate import boilerplate_flags
-from detector.results import ArticleResult, SentenceScore
+from detector.results import ArticleResult, SentenceScore, Span
 from detector.segment import Sentence, split_sentences
 from detector.textio import InputError
 
@@ -45,6 +50,8 @@ _FIELD_TYPES = {
     "flagged_fraction": "double",
     "boilerplate": "bool",
     "verdict": "string",
+    "spans": "list<struct<start:int64,end:int64,text:string,score:double>>",
+    "type": "string",
     "error": "string",
 }
 # Fields whose type depends on the unit: a document lists the boilerplate mark of each sentence.
@@ -55,11 +62,16 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Scorer(Protocol):
-    """Anything that streams calibrated scores in input order (``GarbleDetector``)."""
+    """Anything that streams calibrated scores in input order (``GarbleDetector``); spans
+    (``ScoreOptions.spans``) also need its ``analyse_stream`` and ``sentence_score``."""
 
     threshold: float
 
     def score_stream(self, texts: Iterable[str]) -> Iterator[float]: ...
+    def analyse_stream(self, texts: Iterable[str]) -> Iterator: ...
+    def sentence_score(
+        self, no: int, sentence: Sentence, analysis, text: str, threshold: float
+    ) -> SentenceScore: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class ScoreOptions:
     id_field: str | None = None
     threshold: float | None = None
     prefix: str = DEFAULT_PREFIX
+    spans: bool = False
 
     def resolved(self, scorer: Scorer) -> ScoreOptions:
         """Return these options with the scorer's threshold if none is set."""
@@ -79,7 +92,10 @@ class ScoreOptions:
     def added_names(self) -> list[str]:
         """Return the unprefixed names of the fields added to every output row, in order."""
         ids = [] if self.id_field else ["id"]
-        return [*ids, *_UNIT_FIELDS[self.unit], "error"]
+        details = []
+        if self.spans:
+            details = ["spans"] if self.unit == "document" else ["spans", "type"]
+        return [*ids, *_UNIT_FIELDS[self.unit], *details, "error"]
 
     def added_fields(self) -> list[str]:
         """Return the names of the fields added to every output row, in order."""
@@ -140,47 +156,38 @@ def _pieces(row: Row, opts: ScoreOptions) -> list[Sentence] | str:
     return split_sentences(text) or "no sentences found"
 
 
-def _row_rows(
-    row: Row, sentences: list[Sentence], scores: list[float], opts: ScoreOptions
-) -> list[dict]:
-    return [_out(row, opts, score=scores[0], flag=scores[0] >= opts.threshold)]
+def _details(opts: ScoreOptions, spans: list[Span], type_: str | None = None) -> dict:
+    """Return the ``spans`` (and ``type``) values of an output row, where they are asked for."""
+    if not opts.spans:
+        return {}
+    return {"spans": [asdict(span) for span in spans], "type": type_}
 
 
-def _boilerplate(row: Row, sentences: list[Sentence], opts: ScoreOptions) -> list[bool]:
-    return boilerplate_flags(row.fields[opts.text_field], sentences)
+def _row_rows(row: Row, scored: list[SentenceScore], opts: ScoreOptions) -> list[dict]:
+    s = scored[0]
+    return [_out(row, opts, score=s.score, flag=s.garbled, **_details(opts, s.spans, s.type))]
 
 
-def _sentence_rows(
-    row: Row, sentences: list[Sentence], scores: list[float], opts: ScoreOptions
-) -> list[dict]:
-    boiler = _boilerplate(row, sentences, opts)
+def _sentence_rows(row: Row, scored: list[SentenceScore], opts: ScoreOptions) -> list[dict]:
     return [
         _out(
             row,
             opts,
-            sentence=i,
+            sentence=s.id,
             start=s.start,
             end=s.end,
             text=s.text,
-            score=p,
-            flag=p >= opts.threshold,
-            boilerplate=b,
+            score=s.score,
+            flag=s.garbled,
+            boilerplate=s.boilerplate,
+            **_details(opts, s.spans, s.type),
         )
-        for i, (s, p, b) in enumerate(zip(sentences, scores, boiler, strict=True), 1)
+        for s in scored
     ]
 
 
-def _document_rows(
-    row: Row, sentences: list[Sentence], scores: list[float], opts: ScoreOptions
-) -> list[dict]:
-    boiler = _boilerplate(row, sentences, opts)
-    article = ArticleResult(
-        [
-            SentenceScore(i, s.start, s.end, s.text, p, p >= opts.threshold, boilerplate=b)
-            for i, (s, p, b) in enumerate(zip(sentences, scores, boiler, strict=True), 1)
-        ],
-        opts.threshold,
-    )
+def _document_rows(row: Row, scored: list[SentenceScore], opts: ScoreOptions) -> list[dict]:
+    article = ArticleResult(scored, opts.threshold)
     score = flagged = None
     if article.n_content:
         score = round(article.article_score, 4)
@@ -191,15 +198,45 @@ def _document_rows(
             opts,
             score=score,
             flag=score is not None and score >= opts.threshold,
-            scores=scores,
-            boilerplate=boiler,
+            scores=[s.score for s in scored],
+            boilerplate=[s.boilerplate for s in scored],
             flagged_fraction=flagged,
             verdict=article.verdict,
+            **_details(opts, [span for s in scored for span in s.spans]),
         )
     ]
 
 
 _EXPAND = {"row": _row_rows, "sentence": _sentence_rows, "document": _document_rows}
+
+
+def _scored(
+    detector: Scorer, rows: Sequence[Row], pieces: list[list[Sentence] | str], opts: ScoreOptions
+) -> Iterator[list[SentenceScore]]:
+    """Yield the scored sentences of each row that has no error, in order, with boilerplate
+    marks (``sentence`` and ``document``) and, with ``opts.spans``, spans and types."""
+    texts = (s.text for p in pieces if not isinstance(p, str) for s in p)
+    analyses = detector.analyse_stream(texts) if opts.spans else None
+    scores = None if opts.spans else detector.score_stream(texts)
+    for row, piece in zip(rows, pieces, strict=True):
+        if isinstance(piece, str):
+            continue
+        text = row.fields[opts.text_field]
+        if analyses is not None:
+            scored = [
+                detector.sentence_score(i, s, next(analyses), text, opts.threshold)
+                for i, s in enumerate(piece, 1)
+            ]
+        else:
+            probabilities = [round(next(scores), 4) for _ in piece]
+            scored = [
+                SentenceScore(i, s.start, s.end, s.text, p, p >= opts.threshold)
+                for i, (s, p) in enumerate(zip(piece, probabilities, strict=True), 1)
+            ]
+        if opts.unit != "row":
+            for s, boilerplate in zip(scored, boilerplate_flags(text, piece), strict=True):
+                s.boilerplate = boilerplate
+        yield scored
 
 
 def score_rows(
@@ -219,15 +256,13 @@ def score_rows(
     for row in rows:
         _check_collisions(row, opts)
     pieces = [_pieces(row, opts) for row in rows]
-    texts = (s.text for p in pieces if not isinstance(p, str) for s in p)
-    scores = detector.score_stream(texts)
+    scored = _scored(detector, rows, pieces, opts)
     out: list[dict] = []
     for k, (row, piece) in enumerate(zip(rows, pieces, strict=True)):
         if isinstance(piece, str):
             out.append(_out(row, opts, error=piece))
             continue
-        row_scores = [round(next(scores), 4) for _ in piece]
-        out.extend(_EXPAND[opts.unit](row, piece, row_scores, opts))
+        out.extend(_EXPAND[opts.unit](row, next(scored), opts))
         if on_document is not None and opts.unit == "document":
             on_document(k, row)
     return out

@@ -178,13 +178,17 @@ class ParquetSink:
 
 
 def _arrow_type(name: str | None):
-    """Return the Arrow type called ``name`` (``double``, ``list<double>``...), None for None."""
+    """Return the Arrow type called ``name`` (``double``, ``list<double>``,
+    ``struct<start:int64,text:string>``...), None for None. Struct fields do not nest."""
     import pyarrow as pa
 
     if name is None:
         return None
     if name.startswith("list<"):
         return pa.list_(_arrow_type(name[5:-1]))
+    if name.startswith("struct<"):
+        fields = (field.split(":") for field in name[7:-1].split(","))
+        return pa.struct([(field, _arrow_type(kind)) for field, kind in fields])
     return pa.type_for_alias(name)
 
 
