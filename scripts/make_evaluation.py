@@ -11,6 +11,8 @@ into the repo except metrics and plots.
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
 import logging
 import tempfile
@@ -25,11 +27,27 @@ from training.report import table, write_plots
 logger = logging.getLogger("make_evaluation")
 
 
+REPO = Path(__file__).resolve().parent.parent
+SCORING_CODE = ("detector", "training/baselines")
+
+
+@functools.cache
+def code_digest() -> str:
+    """Return a digest of the scoring code (``SCORING_CODE``): a change to how texts are scored
+    (e.g. long sentences in windows) must not reuse scores made before it."""
+    digest = hashlib.sha256()
+    for folder in SCORING_CODE:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            digest.update(path.relative_to(REPO).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class CachedScorer:
     """Wraps a scorer so that a sentence shared by several sets is scored once.
 
     With ``path`` the scores also persist in a JSON file, reused by a later run only while the
-    scorer's fingerprint (its threshold and calibration) is unchanged.
+    scorer's fingerprint (its threshold and calibration, and the scoring code) is unchanged.
     """
 
     def __init__(self, scorer, path: Path | None = None) -> None:
@@ -37,7 +55,7 @@ class CachedScorer:
         self.threshold = scorer.threshold
         self.path = path
         identity = getattr(scorer, "meta", None) or getattr(scorer, "info", None)
-        self.fingerprint = repr((scorer.threshold, identity))
+        self.fingerprint = repr((scorer.threshold, identity, code_digest()))
         self.cache: dict[str, float] = {}
         if path is not None and path.is_file():
             saved = json.loads(path.read_text(encoding="utf-8"))

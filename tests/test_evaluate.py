@@ -4,6 +4,7 @@ import json
 import warnings
 
 import pytest
+from conftest import REPO
 
 from detector.cli import main as garble
 from training.cli import main as garble_train
@@ -123,3 +124,30 @@ def test_evaluate_command_lives_on_the_training_side(tiny_model, tmp_path, capsy
     assert garble_train([*argv[:1], str(tmp_path / "missing.jsonl"), *argv[2:]]) == 1
     with pytest.raises(SystemExit):  # `garble` scores; it no longer evaluates
         garble(argv)
+
+
+def test_cached_scores_are_reused_only_while_the_scoring_code_is_the_same(tmp_path, monkeypatch):
+    """make_evaluation's score cache: a change to the scoring code invalidates it."""
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    import make_evaluation
+
+    class Counting:
+        threshold = 0.5
+
+        def __init__(self) -> None:
+            self.scored: list[str] = []
+
+        def score(self, texts: list[str]) -> list[float]:
+            self.scored += texts
+            return [0.25] * len(texts)
+
+    path = tmp_path / "scores.json"
+    first = Counting()
+    assert make_evaluation.CachedScorer(first, path).score(["a", "b"]) == [0.25, 0.25]
+    again = Counting()
+    assert make_evaluation.CachedScorer(again, path).score(["b", "a"]) == [0.25, 0.25]
+    assert first.scored == ["a", "b"] and again.scored == []
+    monkeypatch.setattr(make_evaluation, "code_digest", lambda: "changed")
+    changed = Counting()
+    make_evaluation.CachedScorer(changed, path).score(["a", "b"])
+    assert changed.scored == ["a", "b"]
