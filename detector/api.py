@@ -283,12 +283,11 @@ class GarbleDetector:
             raise TypeError(f"text must be a str, not {type(text).__name__}")
         threshold = self.threshold if threshold is None else threshold
         sentences = split_sentences(text)
-        rows: list[SentenceScore] = []
-        for start in range(0, len(sentences), SCORE_CHUNK):  # memory bounded by a chunk
-            chunk = sentences[start : start + SCORE_CHUNK]
-            analyses = self.analyse([s.text for s in chunk])
-            for s, a in zip(chunk, analyses, strict=True):
-                rows.append(self.sentence_score(len(rows) + 1, s, a, text, threshold))
+        analyses = self.analyse_stream(s.text for s in sentences)  # memory bounded by a chunk
+        rows = [
+            self.sentence_score(no, s, a, text, threshold)
+            for no, (s, a) in enumerate(zip(sentences, analyses, strict=True), 1)
+        ]
         for row, boilerplate in zip(rows, boilerplate_flags(text, sentences), strict=True):
             row.boilerplate = boilerplate
         return ArticleResult(rows, threshold)
