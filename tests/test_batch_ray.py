@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from detector.batch import ray_engine
 from detector.batch.blocks import read_blocks
 from detector.batch.ray_engine import RAY_MISSING
+from detector.onnx_export import export_onnx
 from tests import test_batch
 from tests.test_batch import (
     assert_one_line_error,
@@ -133,6 +135,19 @@ def assert_error(code: int, out: str, err: str, message: str) -> None:
     """Like ``assert_one_line_error``, but Ray may have logged other lines on stderr."""
     assert code == 1 and out == ""
     assert any(line.startswith("garble: error:") and message in line for line in err.splitlines())
+
+
+def test_an_onnx_model_runs_on_ray(local_ray, model, tmp_path, capsys):
+    """The loader sent to the actors carries no loaded model (an ONNX session cannot be
+    pickled): the ONNX backend, as the shipped models' default, gives the local outputs."""
+    folder = shutil.copytree(model, tmp_path / "model")
+    export_onnx(folder)
+    src = write_jsonl(tmp_path / "in.jsonl", records(4))
+    argv = ["--model", folder, "--backend", "onnx", "--batch-size", "1", "--unit", "sentence"]
+    for name, engine in (("local", []), ("ray", ["--engine", "ray", "--workers", "1"])):
+        code, _, err = batch(capsys, src, "-o", tmp_path / f"{name}.jsonl", *argv, *engine)
+        assert code == 0, err
+    assert read_output(tmp_path / "ray.jsonl") == read_output(tmp_path / "local.jsonl")
 
 
 def test_errors_the_cluster_reports_to_the_driver_go_to_stderr(local_ray, capsys):

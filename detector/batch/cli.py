@@ -96,32 +96,52 @@ def add_parser(sub: argparse._SubParsersAction, threshold: Callable[[str], float
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
+class DetectorLoader:
+    """Loads the run's model (a ``ScorerLoader``). Ray sends the loader to each model actor,
+    so a copy carries only the settings, never the detectors loaded here (an ONNX session
+    cannot be pickled); ``close()`` stops the worker processes of those."""
+
+    def __init__(self, model: Path, backend: str, batch_size: int | None, workers: int) -> None:
+        self.model = model
+        self.backend = backend
+        self.batch_size = batch_size
+        self.workers = workers
+        self.loaded: list = []
+
+    def __call__(self, threads: int | None = None):
+        from detector.api import GarbleDetector
+        from detector.textio import InputError
+
+        kwargs = {"batch_size": self.batch_size} if self.batch_size else {}
+        try:
+            detector = GarbleDetector.from_pretrained(
+                self.model, backend=self.backend, threads=threads, workers=self.workers, **kwargs
+            )
+        except OSError as exc:
+            raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
+        self.loaded.append(detector)
+        return detector
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "loaded": []}
+
+    def close(self) -> None:
+        for detector in self.loaded:
+            detector.close()
+
+
 def run(args: argparse.Namespace) -> str:
     """Run ``garble batch``; return the summary line."""
     from detector.batch.run import BatchJob, run_batch
     from detector.batch.units import ScoreOptions
     from detector.textio import InputError
 
-    loaded = []  # detectors to close: their worker processes
-
-    def load(threads: int | None = None):
-        from detector.api import GarbleDetector
-
-        kwargs = {"batch_size": args.batch_size} if args.batch_size else {}
-        workers = (args.workers or 1) if args.engine == "local" else 1  # Ray: one per actor
-        try:
-            detector = GarbleDetector.from_pretrained(
-                model, backend=args.backend, threads=threads, workers=workers, **kwargs
-            )
-        except OSError as exc:
-            raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
-        loaded.append(detector)
-        return detector
-
     try:
         model = model_folder(args.model).resolve()  # resolved once: the same for Ray workers
     except OSError as exc:
         raise InputError(f"cannot load model: {str(exc).splitlines()[0]}") from exc
+    workers = (args.workers or 1) if args.engine == "local" else 1  # Ray: one per actor
+    load = DetectorLoader(model, args.backend, args.batch_size, workers)
     options = ScoreOptions(
         args.unit, args.text_field, args.id_field, args.threshold, args.prefix, args.spans
     )
@@ -140,9 +160,8 @@ def run(args: argparse.Namespace) -> str:
     try:
         summary = run_batch(job, load, _engine(args)).line()
     finally:
-        for detector in loaded:
-            detector.close()
-    _report_windowed(loaded)
+        load.close()
+    _report_windowed(load.loaded)
     return summary
 
 
