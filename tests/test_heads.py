@@ -328,3 +328,43 @@ def test_batch_spans_need_a_model_with_heads(tiny_model, tmp_path, capsys):
     assert code == 1 and out == "" and err.count("\n") == 1
     assert "--spans needs a model with span and type heads" in err
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_batch_html_reports_reuse_the_scored_document(
+    every_token_marked, tmp_path, capsys, monkeypatch
+):
+    """`--html-dir` reports carry the spans and types of `garble score`, from the analysis that
+    scored the document once; the output rows stay as without reports (no spans asked)."""
+    from detector.cli import main
+    from detector.report_html import to_html
+    from detector.segment import split_sentences
+
+    analysed = []
+    analyse = GarbleDetector._analyse
+
+    def counting(self, texts, *args, **kwargs):
+        analysed.extend(texts)
+        return analyse(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(GarbleDetector, "_analyse", counting)
+
+    texts = [ARTICLE, "A second row. It has two sentences."]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    argv = ["batch", str(src), "--unit", "document", "--backend", "torch", "--model"]
+    argv.append(str(every_token_marked))
+    rows = {}
+    for name, extra in (("plain", []), ("reports", ["--html-dir", str(tmp_path / "r")])):
+        out = tmp_path / f"{name}.jsonl"
+        assert main([*argv, "-o", str(out), *extra]) == 0, capsys.readouterr().err
+        rows[name] = out.read_text(encoding="utf-8")
+        assert sorted(analysed) == sorted(s.text for t in texts for s in split_sentences(t))
+        analysed.clear()  # each run runs the model once over each sentence
+    assert rows["reports"] == rows["plain"] and "garble_spans" not in rows["plain"]
+    detector = GarbleDetector.from_pretrained(every_token_marked, backend="torch")
+    for k, text in enumerate(texts, 1):
+        result = detector.score_text(text)
+        assert any(s.spans for s in result.sentences)
+        title = f"in.jsonl:{k}"
+        page = (tmp_path / "r" / f"00000{k}_in.jsonl_{k}.html").read_text(encoding="utf-8")
+        assert page == to_html(result, detector.meta, text, title=title)

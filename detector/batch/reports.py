@@ -5,8 +5,8 @@ A report is named ``NNNNNN_ID.html``: ``NNNNNN`` is the document's input row num
 and the same on a resumed run; ``ID`` is the document's id (``--id-field``, else the file name
 and line or record number) with every character but letters, digits, ``.``, ``_`` and ``-``
 replaced by ``_``, at most 80 characters. The report is the page of ``garble score --format
-html`` (spans, types and boilerplate included: the document is analysed again for it, which
-about doubles the time of a run with ``--html-dir``). A row that cannot be scored gets its
+html`` (spans, types and boilerplate included), built from the same analysis as the
+document's output row: the document is scored once. A row that cannot be scored gets its
 error row and no report. Reports of a chunk are written (each through a temporary file)
 before the chunk is committed, so every committed document has its report; a resumed run
 rewrites those of the chunk it repeats.
@@ -15,18 +15,16 @@ rewrites those of the chunk it repeats.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 from detector.api import GarbleDetector
 from detector.batch.readers import Row
-from detector.batch.units import ScoreOptions
+from detector.batch.units import DocumentHook, ScoreOptions
 from detector.report_html import to_html, write_atomic
+from detector.results import ArticleResult, SentenceScore
 
 MAX_ID_CHARS = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-DocumentHook = Callable[[int, Row], None]
 
 
 def safe_name(doc_id: str) -> str:
@@ -57,10 +55,10 @@ class HtmlReports:
     def for_block(self, first: int) -> DocumentHook:
         """Return the hook of ``score_rows`` for a block whose first row is input row ``first``."""
 
-        def write(k: int, row: Row) -> None:
+        def write(k: int, row: Row, sentences: list[SentenceScore]) -> None:
             doc_id = self.doc_id(row)
-            text = row.fields.get(self.opts.text_field)
-            result = self.detector.score_text(text, self.opts.threshold)
+            text = row.fields[self.opts.text_field]
+            result = ArticleResult(sentences, self.opts.threshold)
             html = to_html(result, self.detector.meta, text, title=doc_id)
             write_atomic(self.folder / report_name(first + k, doc_id), html)
 

@@ -211,13 +211,17 @@ _EXPAND = {"row": _row_rows, "sentence": _sentence_rows, "document": _document_r
 
 
 def _scored(
-    detector: Scorer, rows: Sequence[Row], pieces: list[list[Sentence] | str], opts: ScoreOptions
+    detector: Scorer,
+    rows: Sequence[Row],
+    pieces: list[list[Sentence] | str],
+    opts: ScoreOptions,
+    analyse: bool,
 ) -> Iterator[list[SentenceScore]]:
     """Yield the scored sentences of each row that has no error, in order, with boilerplate
-    marks (``sentence`` and ``document``) and, with ``opts.spans``, spans and types."""
+    marks (``sentence`` and ``document``) and, with ``analyse``, spans and types."""
     texts = (s.text for p in pieces if not isinstance(p, str) for s in p)
-    analyses = detector.analyse_stream(texts) if opts.spans else None
-    scores = None if opts.spans else detector.score_stream(texts)
+    analyses = detector.analyse_stream(texts) if analyse else None
+    scores = None if analyse else detector.score_stream(texts)
     for row, piece in zip(rows, pieces, strict=True):
         if isinstance(piece, str):
             continue
@@ -239,30 +243,36 @@ def _scored(
         yield scored
 
 
+DocumentHook = Callable[[int, Row, list[SentenceScore]], None]
+
+
 def score_rows(
     detector: Scorer,
     rows: Sequence[Row],
     opts: ScoreOptions,
-    on_document: Callable[[int, Row], None] | None = None,
+    on_document: DocumentHook | None = None,
 ) -> list[dict]:
     """Return the output rows of ``rows``: every input row gives its rows or one error row.
 
     Scores are calibrated probabilities rounded to 4 decimals; a flag is ``score >=
     threshold``. Raises ``InputError`` when an input field has the name of an added field.
-    ``on_document(k, row)`` is called for each scored row ``rows[k]`` of
-    ``--unit document`` (the HTML reports of ``--html-dir``).
+    ``on_document(k, row, sentences)`` is called for each scored row ``rows[k]`` of
+    ``--unit document`` with its scored sentences, spans and types included (the HTML
+    reports of ``--html-dir``; the output rows carry spans only with ``opts.spans``).
     """
     opts = opts.resolved(detector)
     for row in rows:
         _check_collisions(row, opts)
     pieces = [_pieces(row, opts) for row in rows]
-    scored = _scored(detector, rows, pieces, opts)
+    hook = on_document if opts.unit == "document" else None
+    scored = _scored(detector, rows, pieces, opts, analyse=opts.spans or hook is not None)
     out: list[dict] = []
     for k, (row, piece) in enumerate(zip(rows, pieces, strict=True)):
         if isinstance(piece, str):
             out.append(_out(row, opts, error=piece))
             continue
-        out.extend(_EXPAND[opts.unit](row, next(scored), opts))
-        if on_document is not None and opts.unit == "document":
-            on_document(k, row)
+        sentences = next(scored)
+        out.extend(_EXPAND[opts.unit](row, sentences, opts))
+        if hook is not None:
+            hook(k, row, sentences)
     return out
