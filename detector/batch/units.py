@@ -63,7 +63,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 class Scorer(Protocol):
     """Anything that streams calibrated scores in input order (``GarbleDetector``); spans
-    (``ScoreOptions.spans``) also need its ``analyse_stream`` and ``sentence_score``."""
+    (``ScoreOptions.spans``) and document hooks (the HTML reports) also need its
+    ``analyse_stream`` and ``sentence_score``."""
 
     threshold: float
 
